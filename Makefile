@@ -1,0 +1,48 @@
+# Everything runs from the project's own virtualenv, built by uv from uv.lock. A fresh machine
+# needs only Python 3.11+ and make: uv itself is installed into .tools/ on first use.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+
+.PHONY: render test lint typecheck unit bench render-all clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+## render: write everything the STACK (default dev) would create to out/STACK, offline
+render: $(VENV)/.synced
+	$(BIN)/store-platform render $(STACK)
+
+## test: lint, type-check and the whole test suite (what CI runs)
+test: lint typecheck unit
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy
+
+unit: $(VENV)/.synced
+	$(BIN)/pytest -n 2 -q
+
+## render-all: every shipped stack on every cloud, into out/
+render-all: $(VENV)/.synced
+	for s in dev staging prod; do for c in aws gcp azure; do \
+	  $(BIN)/store-platform render $$s --cloud $$c --out out/$$s-$$c || exit 1; done; done
+	$(BIN)/store-platform render local --out out/local-existing
+
+## bench: wall time and peak memory of each stack x cloud render
+bench: $(VENV)/.synced
+	$(BIN)/python -m store_platform_tools.bench
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

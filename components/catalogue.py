@@ -1,0 +1,58 @@
+"""Every third-party Helm chart the platform installs: chart, repository and pinned version.
+
+Upgrading an add-on is a one-line change here; a stack can pin differently under
+`store-platform:platform.charts.<add-on>` (version and/or repository).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .config.model import PlatformConfig
+
+
+@dataclass(frozen=True)
+class Chart:
+    chart: str  # the chart's name in its repository
+    repository: str  # https:// Helm repository or oci:// registry
+    version: str  # exact chart version; never a range, never latest
+
+
+_ISTIO = "https://istio-release.storage.googleapis.com/charts"
+_LINKERD = "https://helm.linkerd.io/edge"
+_ARGO = "https://argoproj.github.io/argo-helm"
+_GRAFANA = "https://grafana-community.github.io/helm-charts"
+
+CATALOGUE: dict[str, Chart] = {
+    "istio-base": Chart("base", _ISTIO, "1.28.2"),
+    "istiod": Chart("istiod", _ISTIO, "1.28.2"),
+    "istio-gateway": Chart("gateway", _ISTIO, "1.28.2"),
+    "linkerd-crds": Chart("linkerd-crds", _LINKERD, "2025.11.2"),
+    "linkerd-control-plane": Chart("linkerd-control-plane", _LINKERD, "2025.11.2"),
+    "argo-cd": Chart("argo-cd", _ARGO, "10.1.1"),
+    "argo-rollouts": Chart("argo-rollouts", _ARGO, "2.41.0"),
+    "kube-prometheus-stack": Chart(
+        "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "88.5.3"
+    ),
+    "loki": Chart("loki", _GRAFANA, "18.11.0"),
+    "tempo": Chart("tempo", _GRAFANA, "2.2.4"),
+    "opentelemetry-collector": Chart(
+        "opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.170.0"
+    ),
+    "jaeger": Chart("jaeger", "https://jaegertracing.github.io/helm-charts", "4.11.1"),
+    "sloth": Chart("sloth", "https://slok.github.io/sloth", "0.16.0"),
+    "vault": Chart("vault", "https://helm.releases.hashicorp.com", "0.34.1"),
+    "external-secrets": Chart("external-secrets", "https://charts.external-secrets.io", "2.9.0"),
+    "cert-manager": Chart("cert-manager", "https://charts.jetstack.io", "v1.19.1"),
+    "gatekeeper": Chart("gatekeeper", "https://open-policy-agent.github.io/gatekeeper/charts", "3.21.0"),
+    "falco": Chart("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
+}
+
+
+def chart_for(addon: str, config: PlatformConfig) -> Chart:
+    """The catalogue entry for `addon` with the stack's overrides applied."""
+    chart = CATALOGUE[addon]
+    override = config.charts.get(addon)
+    if override is None:
+        return chart
+    return replace(chart, version=override.version or chart.version, repository=override.repository or chart.repository)

@@ -1,0 +1,116 @@
+"""ClusterInfo: all an add-on gets from the cloud layer, identical in shape on every cloud.
+
+An add-on asks for a facility in cloud-neutral terms (a KMS key for Vault, a bucket for Loki,
+an identity for a service account) and gets back what it must put into Kubernetes
+(annotations, seal parameters, bucket coordinates). No add-on imports a cloud SDK.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+SYSTEM_POOL_LABEL = "store-platform/pool"
+# Platform add-ons run on the system pool; the taint keeps the services off it.
+SYSTEM_POOL_TAINT = {"key": SYSTEM_POOL_LABEL, "value": "system", "effect": "NoSchedule"}
+
+
+@dataclass(frozen=True)
+class ServiceAccountRef:
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    """A customer-managed key, with the parameters of Vault's matching seal stanza."""
+
+    seal_type: Literal["awskms", "gcpckms", "azurekeyvault"]
+    seal_config: pulumi.Output[dict[str, str]]  # e.g. {"region": ..., "kms_key_id": ...}
+    key_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Object storage an add-on writes to, reached through a workload identity (no static keys)."""
+
+    kind: Literal["s3", "gcs", "azure"]
+    name: pulumi.Output[str]  # bucket / container name
+    region: str
+    # Azure only: the storage account holding the container.
+    account: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class KmsKeyUse:
+    key: KmsKey
+
+
+@dataclass(frozen=True)
+class BucketReadWrite:
+    bucket: Bucket
+
+
+@dataclass(frozen=True)
+class SecretsRead:
+    """Read secrets under a name prefix in the cloud's secret store (AWS Secrets Manager)."""
+
+    prefix: str
+
+
+Grant = KmsKeyUse | BucketReadWrite | SecretsRead
+
+
+@dataclass(frozen=True)
+class WorkloadIdentity:
+    """What binds a Kubernetes service account to a cloud identity."""
+
+    service_account_annotations: pulumi.Output[dict[str, str]]
+    pod_labels: dict[str, str] = field(default_factory=dict)  # Azure's webhook selects pods by label
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where platform add-ons run: node selector and tolerations for the system pool."""
+
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
+
+
+class ClusterInfo(ABC):
+    """A cluster ready for add-ons, whichever cloud (or none) built it."""
+
+    cloud: str
+    region: str
+    name: pulumi.Output[str]
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]  # a secret output
+    oidc_issuer: pulumi.Output[str]
+    storage_class: str  # encrypted block storage for add-on volumes
+    system_placement: Placement
+    # Resources add-ons must wait for (node pools, core add-ons): a release declared before
+    # nodes exist would time out waiting for its pods.
+    ready: Sequence[pulumi.Resource]
+
+    @abstractmethod
+    def workload_identity(
+        self, name: str, account: ServiceAccountRef, grants: Sequence[Grant], parent: pulumi.Resource
+    ) -> WorkloadIdentity:
+        """A cloud identity for `account` with `grants`; returns what goes on the service account."""
+
+    @abstractmethod
+    def kms_key(self, name: str, purpose: str, parent: pulumi.Resource) -> KmsKey | None:
+        """A customer-managed key for an add-on; None where the cluster has no KMS (existing)."""
+
+    @abstractmethod
+    def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
+        """An encrypted, private bucket; None where the cluster has no object storage (existing)."""
+
+    @abstractmethod
+    def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
+        """Service annotations for a cloud load balancer, internal or internet-facing."""

@@ -1,0 +1,70 @@
+"""Stack configuration: read once, validated once, before any resource is declared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .errors import ConfigError, Problem
+from .load import load_config, retarget
+from .model import SERVICES, PlatformConfig
+from .secrets import SECRET_KEYS, SecretKey
+
+NAMESPACE = "store-platform"
+PLATFORM_KEY = "platform"
+
+__all__ = [
+    "NAMESPACE",
+    "PLATFORM_KEY",
+    "SECRET_KEYS",
+    "SERVICES",
+    "ConfigError",
+    "PlatformConfig",
+    "Problem",
+    "SecretKey",
+    "Secrets",
+    "load_config",
+    "read_stack_config",
+    "retarget",
+]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The stack's secret config values, each a secret Output, or None where not set (and not required)."""
+
+    values: dict[str, pulumi.Output[str] | None]
+
+    def get(self, key: str) -> pulumi.Output[str] | None:
+        if key not in self.values:
+            raise KeyError(f"secret '{key}' is not declared in components/config/secrets.py")
+        return self.values[key]
+
+
+def read_stack_config() -> tuple[PlatformConfig, Secrets]:
+    """Read `store-platform:platform` and the secret keys of the current stack.
+
+    Raises ConfigError listing every problem, the missing required secrets included."""
+    config = pulumi.Config(NAMESPACE)
+    problems: list[Problem] = []
+    platform: PlatformConfig | None = None
+    try:
+        platform = load_config(config.get_object(PLATFORM_KEY), pulumi.get_stack())
+    except ConfigError as e:
+        problems += e.problems
+    values: dict[str, pulumi.Output[str] | None] = {}
+    for secret in SECRET_KEYS:
+        values[secret.key] = config.get_secret(secret.key)
+        if values[secret.key] is None and platform is not None and platform.environment in secret.required_in:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:{secret.key}",
+                    f"required in {platform.environment} ({secret.purpose}); run "
+                    f"`pulumi config set --secret {secret.key} <value> --stack {pulumi.get_stack()}`",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+    assert platform is not None
+    return platform, Secrets(values)

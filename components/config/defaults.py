@@ -1,0 +1,96 @@
+"""Defaults per environment: dev small and cheap, staging like prod but smaller, prod highly
+available and protected, local for an existing cluster on a laptop.
+
+A stack file states only what differs from these. Machine types are written in AWS's
+vocabulary and translated to the chosen cloud's (see clouds.translate_machine_type).
+The README's configuration table is generated from this module (`make docs-config`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_COMMON: dict[str, Any] = {
+    "project": "acme-store",
+    "cluster": {"kubernetesVersion": "1.33"},
+    "mesh": {"provider": "istio", "internalLoadBalancer": False},
+    "gitops": {"repoUrl": "https://github.com/acme/store-management", "targetRevision": "main"},
+    "observability": {"tracing": "tempo"},
+    "secrets": {"backend": "vault"},
+    "policy": {"allowedRegistries": ["ghcr.io/acme/"]},
+}
+
+_BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
+    "dev": {
+        "cluster": {
+            "privateEndpoint": False,
+            "authorizedNetworks": ["10.0.0.0/8"],
+            "networkCidr": "10.20.0.0/16",
+            "nodePools": {
+                "system": {"instanceType": "m7i.large", "min": 1, "max": 2, "diskGb": 50},
+                "workloads": {"instanceType": "m7i.large", "min": 1, "max": 4, "diskGb": 50},
+            },
+        },
+        "observability": {"retentionDays": 7},
+        "policy": {"enforcement": "warn"},
+    },
+    "staging": {
+        "cluster": {
+            "privateEndpoint": False,
+            "authorizedNetworks": ["10.0.0.0/8"],
+            "networkCidr": "10.30.0.0/16",
+            "nodePools": {
+                "system": {"instanceType": "m7i.large", "min": 2, "max": 3, "diskGb": 80},
+                "workloads": {"instanceType": "m7i.xlarge", "min": 2, "max": 6, "diskGb": 80},
+            },
+        },
+        "observability": {"retentionDays": 15},
+        "policy": {"enforcement": "dryrun"},
+    },
+    "prod": {
+        "cluster": {
+            "privateEndpoint": True,
+            "authorizedNetworks": ["10.0.0.0/8"],
+            "networkCidr": "10.40.0.0/16",
+            "nodePools": {
+                # Three system nodes: one per zone, so Vault's three Raft peers and the other
+                # HA add-ons can spread across zones.
+                "system": {"instanceType": "m7i.large", "min": 3, "max": 4, "diskGb": 100},
+                "workloads": {"instanceType": "m7i.xlarge", "min": 3, "max": 12, "diskGb": 100},
+            },
+        },
+        "observability": {"retentionDays": 30},
+        "policy": {"enforcement": "deny"},
+    },
+    "local": {
+        "cloud": "existing",
+        "cluster": {
+            "privateEndpoint": False,
+            "authorizedNetworks": [],
+            "networkCidr": "10.10.0.0/16",
+            "kubeContext": "kind-store",
+            "nodePools": {
+                "system": {"instanceType": "m7i.large", "min": 1, "max": 1, "diskGb": 20},
+                "workloads": {"instanceType": "m7i.large", "min": 1, "max": 1, "diskGb": 20},
+            },
+        },
+        "observability": {"retentionDays": 2},
+        "policy": {"enforcement": "warn"},
+    },
+}
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """`override` laid over `base`: maps merge key by key, anything else (lists too) replaces."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(override)
+
+
+def defaults_for(environment: str) -> dict[str, Any]:
+    """The full default config of one environment, in stack-file (camelCase) form."""
+    return deep_merge(_COMMON, _BY_ENVIRONMENT[environment])

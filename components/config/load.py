@@ -1,0 +1,102 @@
+"""Turn the raw `store-platform:platform` value into a validated PlatformConfig, or fail with
+every problem at once. Pure: no Pulumi here, so it is tested directly."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .clouds import DEFAULT_REGION, MANAGED_CLOUDS, REGIONS, translate_machine_type
+from .defaults import deep_merge, defaults_for
+from .errors import ConfigError, Problem
+from .model import ENVIRONMENTS, PlatformConfig
+from .rules import cross_field_problems
+
+
+def load_config(raw: Any, stack: str) -> PlatformConfig:
+    """Validate a stack's platform config over its environment's defaults."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError([Problem("platform", "must be a map of settings; see the README's configuration table")])
+    environment = raw.get("environment", stack)
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            [
+                Problem(
+                    "platform.environment",
+                    f"'{environment}' is not an environment (from "
+                    f"{'the key' if 'environment' in raw else 'the stack name'}); "
+                    f"set environment to one of {', '.join(ENVIRONMENTS)}",
+                )
+            ]
+        )
+    merged = deep_merge(defaults_for(environment), {"environment": environment, **raw})
+    cloud = merged.get("cloud")
+    if isinstance(cloud, str) and "region" not in merged:
+        merged["region"] = DEFAULT_REGION.get(cloud, "")
+    problems = cross_field_problems(merged)
+    try:
+        config = PlatformConfig.model_validate(merged)
+    except ValidationError as e:
+        problems += [_from_pydantic(err) for err in e.errors()]
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return _translate_machine_types(config)
+
+
+def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
+    """The same stack file moved to `cloud`: its region (and kubeContext) replaced only where
+    they belong to another cloud. Used by `render --cloud`, which the README also documents
+    as the by-hand move."""
+    moved = dict(raw, cloud=cloud)
+    region = raw.get("region")
+    if cloud in REGIONS and region not in REGIONS[cloud]:
+        moved["region"] = DEFAULT_REGION[cloud]
+    if cloud in MANAGED_CLOUDS and isinstance(raw.get("cluster"), dict):
+        moved["cluster"] = {k: v for k, v in raw["cluster"].items() if k != "kubeContext"}
+    if cloud != "aws" and (raw.get("secrets") or {}).get("backend") == "aws-secrets-manager":
+        moved["secrets"] = dict(raw["secrets"], backend="vault")
+    return moved
+
+
+def _translate_machine_types(config: PlatformConfig) -> PlatformConfig:
+    pools = config.cluster.node_pools
+    translated = {
+        name: pool.model_copy(update={"instance_type": translate_machine_type(pool.instance_type, config.cloud)})
+        for name, pool in (("system", pools.system), ("workloads", pools.workloads))
+    }
+    cluster = config.cluster.model_copy(update={"node_pools": pools.model_copy(update=translated)})
+    return config.model_copy(update={"cluster": cluster})
+
+
+def _from_pydantic(err: Any) -> Problem:
+    loc = [str(part) for part in err["loc"]]
+    path = ".".join(["platform", *loc])
+    kind, message = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
+        return Problem(path, f"unknown key; {hint}")
+    if kind == "missing":
+        return Problem(path, "required; add it to the stack file (see the README's configuration table)")
+    message = message.removeprefix("Value error, ")
+    if kind.startswith("literal_error") or kind.endswith("_type") or kind.endswith("_parsing"):
+        message = f"{message} (got {err.get('input')!r})"
+    return Problem(path, message)
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    """The camelCase keys of the section at `loc`, for 'did you mean' hints."""
+    model: type[BaseModel] | None = PlatformConfig
+    for part in loc:
+        field = next((f for n, f in (model.model_fields.items() if model else []) if (f.alias or n) == part), None)
+        annotation = field.annotation if field else None
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if model is None:
+        return []
+    return sorted((f.alias or n) for n, f in model.model_fields.items())

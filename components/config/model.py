@@ -1,0 +1,161 @@
+"""The typed shape of `store-platform:platform`: every key, its type and its allowed values.
+
+Defaults per environment live in `defaults.py`; rules that relate several keys in `rules.py`.
+Keys are camelCase in the stack file and snake_case here; unknown keys are rejected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from .clouds import Cloud
+
+Environment = Literal["dev", "staging", "prod", "local"]
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod", "local")
+SERVICES: tuple[str, ...] = ("gateway", "attendance", "inventory", "sales", "notification", "auth")
+
+
+class Section(BaseModel):
+    """Base of every config section: camelCase keys, nothing unknown, immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class NodePool(Section):
+    instance_type: str = Field(min_length=2, description="Machine type, in any cloud's vocabulary")
+    min: int = Field(ge=0, le=100, description="Fewest nodes the autoscaler keeps")
+    max: int = Field(ge=1, le=200, description="Most nodes the autoscaler adds")
+    disk_gb: int = Field(ge=20, le=2000, description="Encrypted root volume size")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> NodePool:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}); lower min or raise max")
+        return self
+
+
+class NodePools(Section):
+    system: NodePool = Field(description="Platform add-ons; tainted so services do not land here")
+    workloads: NodePool = Field(description="The six services")
+
+
+class ClusterConfig(Section):
+    kubernetes_version: str = Field(description='Control-plane minor, e.g. "1.33"')
+    private_endpoint: bool = Field(description="API server reachable only from inside the network")
+    authorized_networks: list[str] = Field(description="CIDRs allowed to reach a public API server")
+    network_cidr: str = Field(description="Address space of the cluster network (VPC/VNet)")
+    node_pools: NodePools
+    kube_context: str | None = Field(default=None, description="kubeconfig context (cloud: existing only)")
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version_as_text(cls, v: object) -> object:
+        # YAML reads 1.30 as the float 1.3: insist on a quoted string rather than guess.
+        if isinstance(v, float):
+            raise ValueError(
+                f'write the version as a quoted string, e.g. "1.33" (YAML reads an unquoted version as a number, {v})'
+            )
+        return v
+
+    @field_validator("authorized_networks")
+    @classmethod
+    def _cidrs(cls, networks: list[str]) -> list[str]:
+        for n in networks:
+            try:
+                ipaddress.ip_network(n, strict=True)
+            except ValueError as e:
+                raise ValueError(f"'{n}' is not a CIDR block ({e}); write it like 10.0.0.0/8") from None
+        return networks
+
+    @field_validator("network_cidr")
+    @classmethod
+    def _network(cls, n: str) -> str:
+        try:
+            net = ipaddress.ip_network(n, strict=True)
+        except ValueError as e:
+            raise ValueError(f"'{n}' is not a CIDR block ({e}); write it like 10.40.0.0/16") from None
+        if not net.is_private or net.version != 4 or not 16 <= net.prefixlen <= 20:
+            raise ValueError(f"'{n}' must be a private IPv4 block from /16 to /20 (room for 3 zones' subnets)")
+        return n
+
+
+class MeshConfig(Section):
+    provider: Literal["istio", "linkerd"] = Field(description="Service mesh")
+    internal_load_balancer: bool = Field(description="Ingress gateway on an internal (private) load balancer")
+
+
+_SCP_GIT = re.compile(r"^[\w.-]+@[\w.-]+:[\w./-]+$")  # git@github.com:acme/store.git
+
+
+class GitOpsConfig(Section):
+    repo_url: str = Field(description="Git repository Argo CD deploys the services from")
+    target_revision: str = Field(min_length=1, description="Branch, tag or commit to track")
+
+    @field_validator("repo_url")
+    @classmethod
+    def _git_url(cls, url: str) -> str:
+        if re.match(r"^(https|ssh)://[^\s/]+/\S+$", url) or _SCP_GIT.match(url):
+            return url
+        raise ValueError(f"'{url}' is not a repository URL; use https://host/org/repo or git@host:org/repo.git")
+
+
+class ObservabilityConfig(Section):
+    tracing: Literal["tempo", "jaeger"] = Field(description="Trace backend")
+    retention_days: int = Field(ge=1, le=400, description="Metrics, logs and traces retention")
+
+
+class SecretsConfig(Section):
+    backend: Literal["vault", "aws-secrets-manager"] = Field(description="Where service secrets live")
+
+
+class PolicyConfig(Section):
+    enforcement: Literal["deny", "warn", "dryrun"] = Field(description="Gatekeeper enforcementAction")
+    allowed_registries: list[str] = Field(min_length=1, description="Image prefixes services may pull")
+
+    @field_validator("allowed_registries")
+    @classmethod
+    def _prefixes(cls, registries: list[str]) -> list[str]:
+        for r in registries:
+            if "://" in r or " " in r or "/" not in r:
+                raise ValueError(f"'{r}' is not an image prefix; write registry/org/, e.g. ghcr.io/acme/")
+        return registries
+
+
+class ChartOverride(Section):
+    version: str | None = Field(default=None, description="Chart version to pin instead of the catalogue's")
+    repository: str | None = Field(default=None, description="Chart repository (https:// or oci://)")
+
+
+class PlatformConfig(Section):
+    environment: Environment
+    cloud: Cloud
+    region: str = Field(min_length=1)
+    project: str = Field(description="Name prefix; the GCP project id on gcp")
+    cluster: ClusterConfig
+    mesh: MeshConfig
+    gitops: GitOpsConfig
+    observability: ObservabilityConfig
+    secrets: SecretsConfig
+    policy: PolicyConfig
+    charts: dict[str, ChartOverride] = Field(default_factory=dict, description="Per-stack catalogue overrides")
+
+    @field_validator("project")
+    @classmethod
+    def _project_id(cls, p: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", p):
+            raise ValueError(f"'{p}' must be 6-30 lowercase letters, digits or hyphens, starting with a letter")
+        return p
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of every cloud resource name: `<project>-<environment>`."""
+        return f"{self.project}-{self.environment}"

@@ -1,0 +1,159 @@
+"""Rules that relate several keys (a region belongs to a cloud, a backend exists on it...).
+
+They read the merged raw config defensively, so they report alongside the per-key errors
+from pydantic: a stack file with three mistakes gets three lines, not one per attempt.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .clouds import (
+    CLOUDS,
+    KUBERNETES_VERSIONS,
+    MANAGED_CLOUDS,
+    REGIONS,
+    known_machine_types,
+    translate_machine_type,
+)
+from .errors import Problem
+
+P = "platform"
+
+
+def _get(raw: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def _suggest(value: str, choices: list[str] | frozenset[str], n: int = 3) -> str:
+    close = difflib.get_close_matches(value, sorted(choices), n=n, cutoff=0.5)
+    return ", ".join(close or sorted(choices)[:n])
+
+
+def _region(raw: dict) -> Iterator[Problem]:
+    cloud, region = raw.get("cloud"), raw.get("region")
+    if cloud in REGIONS and isinstance(region, str) and region not in REGIONS[cloud]:
+        yield Problem(
+            f"{P}.region",
+            f"'{region}' is not a {cloud} region; use one such as {_suggest(region, REGIONS[cloud])}",
+        )
+
+
+def _kubernetes_version(raw: dict) -> Iterator[Problem]:
+    cloud, version = raw.get("cloud"), _get(raw, "cluster", "kubernetesVersion")
+    if cloud in KUBERNETES_VERSIONS and isinstance(version, str) and version not in KUBERNETES_VERSIONS[cloud]:
+        supported = ", ".join(KUBERNETES_VERSIONS[cloud])
+        yield Problem(
+            f"{P}.cluster.kubernetesVersion",
+            f"'{version}' is not a version {cloud} supports; use one of {supported}",
+        )
+
+
+def _secrets_backend(raw: dict) -> Iterator[Problem]:
+    cloud, backend = raw.get("cloud"), _get(raw, "secrets", "backend")
+    if backend == "aws-secrets-manager" and cloud in CLOUDS and cloud != "aws":
+        yield Problem(f"{P}.secrets.backend", f"aws-secrets-manager exists only on aws, not {cloud}; use vault")
+
+
+def _kube_context(raw: dict) -> Iterator[Problem]:
+    cloud, context = raw.get("cloud"), _get(raw, "cluster", "kubeContext")
+    if cloud == "existing" and not context:
+        yield Problem(
+            f"{P}.cluster.kubeContext",
+            "required with cloud: existing; name the kubeconfig context, e.g. kind-store",
+        )
+    if cloud in MANAGED_CLOUDS and context:
+        yield Problem(
+            f"{P}.cluster.kubeContext",
+            f"only used with cloud: existing; remove it (the {cloud} cluster is created here)",
+        )
+
+
+def _endpoint(raw: dict) -> Iterator[Problem]:
+    if raw.get("cloud") not in MANAGED_CLOUDS:
+        return
+    private, networks = _get(raw, "cluster", "privateEndpoint"), _get(raw, "cluster", "authorizedNetworks")
+    if raw.get("environment") == "prod" and private is False:
+        yield Problem(
+            f"{P}.cluster.privateEndpoint",
+            "prod keeps the API server private; set it to true and reach it through the VPN",
+        )
+    if private is False and isinstance(networks, list):
+        if not networks:
+            yield Problem(
+                f"{P}.cluster.authorizedNetworks",
+                "a public API server needs at least one authorized CIDR; add your VPN's egress range",
+            )
+        for n in networks:
+            try:
+                if isinstance(n, str) and ipaddress.ip_network(n).prefixlen == 0:
+                    yield Problem(
+                        f"{P}.cluster.authorizedNetworks",
+                        f"'{n}' opens the API server to the internet; list your own ranges",
+                    )
+            except ValueError:
+                pass  # reported by the per-key check
+
+
+def _machine_types(raw: dict) -> Iterator[Problem]:
+    cloud = raw.get("cloud")
+    if cloud not in MANAGED_CLOUDS:
+        return
+    for pool in ("system", "workloads"):
+        itype = _get(raw, "cluster", "nodePools", pool, "instanceType")
+        if isinstance(itype, str) and translate_machine_type(itype, cloud) is None:
+            yield Problem(
+                f"{P}.cluster.nodePools.{pool}.instanceType",
+                f"'{itype}' is not a {cloud} machine type and has no known equivalent; "
+                f"use one such as {_suggest(itype, known_machine_types(cloud))}",
+            )
+
+
+def _prod_capacity(raw: dict) -> Iterator[Problem]:
+    minimum = _get(raw, "cluster", "nodePools", "system", "min")
+    if (
+        raw.get("environment") == "prod"
+        and raw.get("cloud") in MANAGED_CLOUDS
+        and isinstance(minimum, int)
+        and minimum < 3
+    ):
+        yield Problem(
+            f"{P}.cluster.nodePools.system.min",
+            f"{minimum} is too few for prod: Vault's Raft quorum and zone spread need 3; set min: 3",
+        )
+
+
+def _charts(raw: dict) -> Iterator[Problem]:
+    from ..catalogue import CATALOGUE
+
+    charts = raw.get("charts")
+    if isinstance(charts, dict):
+        for name in charts:
+            if name not in CATALOGUE:
+                yield Problem(
+                    f"{P}.charts.{name}",
+                    f"no add-on '{name}' in the catalogue; use one of {_suggest(str(name), list(CATALOGUE))}",
+                )
+
+
+RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
+    _region,
+    _kubernetes_version,
+    _secrets_backend,
+    _kube_context,
+    _endpoint,
+    _machine_types,
+    _prod_capacity,
+    _charts,
+)
+
+
+def cross_field_problems(raw: dict) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(raw)]

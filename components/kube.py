@@ -1,0 +1,80 @@
+"""The two building blocks of every add-on: a namespace with its Pod Security level, and a Helm
+release of a catalogue chart on the cluster's provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .catalogue import chart_for
+from .cluster import ClusterInfo
+from .config import PlatformConfig
+
+PodSecurity = Literal["restricted", "baseline", "privileged"]
+MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "store-platform"}
+
+
+def namespace(
+    name: str,
+    namespace_name: str,
+    cluster: ClusterInfo,
+    *,
+    pod_security: PodSecurity,
+    reason: str,
+    labels: Mapping[str, str] | None = None,
+    parent: pulumi.Resource,
+) -> k8s.core.v1.Namespace:
+    """A namespace enforcing `pod_security`; anything looser than restricted states why."""
+    if pod_security != "restricted" and not reason:
+        raise ValueError(f"namespace {namespace_name}: Pod Security '{pod_security}' needs a reason")
+    psa = {f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")}
+    annotations = {"store-platform/pod-security-reason": reason} if reason else {}
+    return k8s.core.v1.Namespace(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace_name, labels={**MANAGED_BY, **psa, **(labels or {})}, annotations=annotations
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider, depends_on=list(cluster.ready)),
+    )
+
+
+def helm_release(
+    name: str,
+    addon: str,
+    config: PlatformConfig,
+    cluster: ClusterInfo,
+    *,
+    namespace: k8s.core.v1.Namespace,
+    values: Mapping[str, Any],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+    timeout_seconds: int = 600,
+) -> k8s.helm.v3.Release:
+    """A release of catalogue chart `addon` at its pinned version.
+
+    The namespace is passed as a resource so the release waits for it; `values` must hold no
+    secret (secrets live in Kubernetes Secrets the chart references by name)."""
+    chart = chart_for(addon, config)
+    oci = chart.repository.startswith("oci://")  # OCI charts are addressed by URL, without a repo
+    return k8s.helm.v3.Release(
+        name,
+        k8s.helm.v3.ReleaseArgs(
+            name=addon,
+            chart=f"{chart.repository}/{chart.chart}" if oci else chart.chart,
+            version=chart.version,
+            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=namespace.metadata.name,
+            values=dict(values),
+            create_namespace=False,
+            atomic=True,
+            cleanup_on_fail=True,
+            max_history=10,
+            timeout=timeout_seconds,
+        ),
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=cluster.provider, depends_on=[namespace, *cluster.ready, *depends_on]
+        ),
+    )

@@ -1,0 +1,55 @@
+"""`store-platform`: the offline tooling around the Pulumi program."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from components.config import ConfigError
+from components.config.clouds import CLOUDS
+
+EXIT_INVALID_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="store-platform", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="write everything a stack would create, offline")
+    render.add_argument("stack", help="stack name: dev, staging, prod, local...")
+    render.add_argument("--cloud", choices=CLOUDS, help="render on this cloud instead of the stack's")
+    render.add_argument("--config-file", type=Path, help="stack file to use instead of Pulumi.<stack>.yaml")
+    render.add_argument("--out", type=Path, help="output folder (default: out/<stack>[-<cloud>])")
+    render.add_argument(
+        "--preview", action="store_true", help="as `pulumi preview` of a new stack: computed outputs unknown"
+    )
+    args = parser.parse_args(argv)
+    return _render(args)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from . import render
+    from .stackfile import find_project, load_stack
+
+    try:
+        project_dir = find_project(Path.cwd())
+        stack = load_stack(project_dir, args.stack, args.config_file, args.cloud)
+        result = render.run_program(stack, preview=args.preview)
+    except ConfigError as e:
+        print(f"store-platform: stack {args.stack}: {e}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    except FileNotFoundError as e:
+        print(f"store-platform: {e}", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    out = args.out or project_dir / "out" / (args.stack + (f"-{args.cloud}" if args.cloud else ""))
+    render.write(result, stack, out)
+    print(render.summary(result, stack, out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Run the program offline under mocks and write what the stack would create (DESIGN.md's render contract)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings
+from pulumi.runtime import stack as runtime_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import SECRET, UNKNOWN, PlatformMocks, RecordingMonitor, plain
+from .stackfile import StackConfig
+
+# Types that are not Kubernetes objects themselves (releases, providers, groups of YAML).
+_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
+
+
+@dataclass
+class RenderResult:
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)  # file name -> object
+
+
+def run_program(stack: StackConfig, preview: bool = False) -> RenderResult:
+    """Declare the stack's resources in-process under mocks; ConfigError propagates."""
+    from components.program import build_platform
+
+    pulumi.runtime.set_all_config(stack.values, stack.secret_keys)
+    monitor = RecordingMonitor(PlatformMocks(preview))
+    pulumi.runtime.set_mocks(monitor.mocks, project=stack.project, stack=stack.stack, preview=preview, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    async def program() -> None:
+        for key, value in build_platform().items():
+            output = pulumi.Output.from_input(value)
+            if await output.is_secret():
+                outputs[key] = SECRET
+            elif not await output.is_known():
+                outputs[key] = UNKNOWN
+            else:
+                outputs[key] = plain(await output.future())
+
+    try:
+        _sync_await(runtime_stack.run_pulumi_func(program))
+    finally:
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+    resources = sorted(monitor.registrations, key=lambda r: r["urn"])
+    return RenderResult(resources, dict(sorted(outputs.items())), manifests_of(resources))
+
+
+def manifests_of(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object, keyed by a readable, unique file name."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in resources:
+        if (
+            not r["type"].startswith("kubernetes:")
+            or r["type"].startswith(_NOT_OBJECTS)
+            or r["type"].startswith("pulumi:providers:")
+        ):
+            continue
+        obj = r["inputs"]
+        meta = obj.get("metadata") or {}
+        parts = [
+            obj.get("kind", r["type"].rsplit(":", 1)[-1]),
+            meta.get("namespace"),
+            meta.get("name") or r["name"],
+        ]
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", "_".join(str(p) for p in parts if p)).lower()
+        name, n = f"{stem}.yaml", 2
+        while name in out:
+            name, n = f"{stem}-{n}.yaml", n + 1
+        out[name] = obj
+    return out
+
+
+def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "manifests").mkdir(parents=True)
+    document = {
+        "project": stack.project,
+        "stack": stack.stack,
+        "resources": result.resources,
+        "outputs": result.outputs,
+    }
+    (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    for name, obj in result.manifests.items():
+        (out / "manifests" / name).write_text(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False))
+
+
+def summary(result: RenderResult, stack: StackConfig, out: Path) -> str:
+    types = Counter(r["type"] for r in result.resources)
+    releases = sorted(
+        f"{r['inputs'].get('namespace', '?')}/{r['inputs'].get('chart')}@{r['inputs'].get('version')}"
+        for r in result.resources
+        if r["type"] == "kubernetes:helm.sh/v3:Release"
+    )
+    lines = [
+        f"stack {stack.stack}: {len(result.resources)} resources, {len(result.manifests)} Kubernetes objects, "
+        f"{len(releases)} Helm releases -> {out}"
+    ]
+    lines += [f"  {count:4d}  {type_}" for type_, count in sorted(types.items(), key=lambda t: (-t[1], t[0]))]
+    if releases:
+        lines.append("releases:")
+        lines += [f"  {r}" for r in releases]
+    lines.append("outputs: " + ", ".join(f"{k}={v}" for k, v in result.outputs.items()))
+    if stack.placeholders:
+        lines.append(
+            "needed before `pulumi up` (rendered with placeholders): "
+            + ", ".join(f"store-platform:{k}" for k in stack.placeholders)
+        )
+    if stack.unset_optional:
+        lines.append(
+            "optional secrets not set (their features are left out): "
+            + ", ".join(f"store-platform:{k}" for k in stack.unset_optional)
+        )
+    return "\n".join(lines)

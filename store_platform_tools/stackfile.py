@@ -1,0 +1,64 @@
+"""Reading a Pulumi project and its stack files, the way the engine would hand them to the program."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import NAMESPACE, PLATFORM_KEY, SECRET_KEYS, retarget
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    values: dict[str, str]  # full key -> engine-encoded value (JSON for objects)
+    secret_keys: list[str]
+    placeholders: list[str]  # required secret keys not in the file, given a placeholder value
+    unset_optional: list[str]  # optional secret keys not in the file (their feature is left out)
+
+
+def find_project(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"no Pulumi.yaml in {start} or above; run from the store-platform repository")
+
+
+def load_stack(project_dir: Path, stack: str, config_file: Path | None = None, cloud: str | None = None) -> StackConfig:
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file {path}; pass --config-file or create Pulumi.{stack}.yaml")
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, Any] = dict(document.get("config") or {})
+    platform_key = f"{NAMESPACE}:{PLATFORM_KEY}"
+    if cloud is not None:
+        config[platform_key] = retarget(dict(config.get(platform_key) or {}), cloud)
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted with the stack's secrets provider: unreadable offline, so a placeholder.
+            values[full] = f"placeholder-{full.split(':', 1)[1]}"
+            secret_keys.append(full)
+        else:
+            values[full] = value if isinstance(value, str) else json.dumps(value)
+    environment = (config.get(platform_key) or {}).get("environment", stack)
+    placeholders, unset_optional = [], []
+    for secret in SECRET_KEYS:
+        full = f"{NAMESPACE}:{secret.key}"
+        if full in values:
+            continue
+        if environment in secret.required_in:
+            values[full] = f"placeholder-{secret.key}"
+            secret_keys.append(full)
+            placeholders.append(secret.key)
+        else:
+            unset_optional.append(secret.key)
+    return StackConfig(project, stack, values, sorted(secret_keys), placeholders, unset_optional)
