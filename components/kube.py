@@ -25,13 +25,14 @@ def namespace(
     pod_security: PodSecurity,
     reason: str,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     parent: pulumi.Resource,
 ) -> k8s.core.v1.Namespace:
     """A namespace enforcing `pod_security`; anything looser than restricted states why."""
     if pod_security != "restricted" and not reason:
         raise ValueError(f"namespace {namespace_name}: Pod Security '{pod_security}' needs a reason")
     psa = {f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "audit", "warn")}
-    annotations = {"store-platform/pod-security-reason": reason} if reason else {}
+    annotations = {**(annotations or {}), **({"store-platform/pod-security-reason": reason} if reason else {})}
     return k8s.core.v1.Namespace(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(

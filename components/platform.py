@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_kubernetes as k8s
 
+from .addresses import SERVICES_NAMESPACE
 from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
+from .kube import namespace
+from .mesh.enrolment import enrolment
 
 
 class Platform(pulumi.ComponentResource):
     cluster: ClusterInfo
+    services_namespace: k8s.core.v1.Namespace
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
         super().__init__("store-platform:index:Platform", name, None, opts)
         self.config = config
         self.cluster = create_cluster(f"{name}-cluster", config, pulumi.ResourceOptions(parent=self))
+        mesh = enrolment(config.mesh.provider)
+        self.services_namespace = namespace(
+            f"{name}-services-ns",
+            SERVICES_NAMESPACE,
+            self.cluster,
+            pod_security="restricted",
+            reason="",
+            labels={**mesh.labels, "store-platform/environment": config.environment},
+            annotations=mesh.annotations,
+            parent=self,
+        )
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:

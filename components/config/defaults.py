@@ -19,6 +19,18 @@ _COMMON: dict[str, Any] = {
     "observability": {"tracing": "tempo"},
     "secrets": {"backend": "vault"},
     "policy": {"allowedRegistries": ["ghcr.io/acme/"]},
+    # Who calls whom: network policy allows exactly these calls. SLOs: the playbook's defaults.
+    "services": {
+        name: {"team": team, "calls": calls, "slo": {"availability": 99.9, "latencyP95Ms": 300, "windowDays": 30}}
+        for name, team, calls in (
+            ("gateway", "platform", ["auth", "attendance", "inventory", "sales", "notification"]),
+            ("attendance", "workforce", ["auth", "notification"]),
+            ("inventory", "stock", ["auth", "notification"]),
+            ("sales", "commerce", ["auth", "inventory", "notification"]),
+            ("notification", "platform", []),
+            ("auth", "identity", []),
+        )
+    },
 }
 
 _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {

@@ -126,6 +126,21 @@ class PolicyConfig(Section):
         return registries
 
 
+ServiceName = Literal["gateway", "attendance", "inventory", "sales", "notification", "auth"]
+
+
+class SloConfig(Section):
+    availability: float = Field(ge=90, lt=100, description="Availability objective, percent of good requests")
+    latency_p95_ms: int = Field(ge=10, le=10_000, description="95th-percentile latency objective")
+    window_days: int = Field(ge=7, le=90, description="SLO window")
+
+
+class ServiceConfig(Section):
+    team: str = Field(min_length=1, description="Owning team (the `team` label policy requires)")
+    calls: list[ServiceName] = Field(description="Services this one calls (network policy allows these)")
+    slo: SloConfig
+
+
 class ChartOverride(Section):
     version: str | None = Field(default=None, description="Chart version to pin instead of the catalogue's")
     repository: str | None = Field(default=None, description="Chart repository (https:// or oci://)")
@@ -142,7 +157,18 @@ class PlatformConfig(Section):
     observability: ObservabilityConfig
     secrets: SecretsConfig
     policy: PolicyConfig
+    services: dict[ServiceName, ServiceConfig]
     charts: dict[str, ChartOverride] = Field(default_factory=dict, description="Per-stack catalogue overrides")
+
+    @model_validator(mode="after")
+    def _services(self) -> PlatformConfig:
+        missing = [s for s in SERVICES if s not in self.services]
+        if missing:
+            raise ValueError(f"services must configure all six services; add {', '.join(missing)}")
+        for name, service in self.services.items():
+            if name in service.calls:
+                raise ValueError(f"services.{name}.calls: a service does not call itself; remove {name}")
+        return self
 
     @field_validator("project")
     @classmethod

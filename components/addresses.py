@@ -1,0 +1,34 @@
+"""Where the platform's pieces find each other: namespaces, service names and ports that one
+add-on area publishes and another consumes. Defined once here so they cannot drift apart
+(the mesh's tracing provider and the collector's Service, Rollouts' analyses and Prometheus...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICES_NAMESPACE = "store"  # where the six services run; one cluster per environment
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    namespace: str
+    service: str
+    port: int
+    scheme: str = "http"
+
+    @property
+    def host(self) -> str:
+        return f"{self.service}.{self.namespace}.svc.cluster.local"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+MONITORING_NAMESPACE = "monitoring"
+OTEL_COLLECTOR_GRPC = Endpoint(MONITORING_NAMESPACE, "otel-collector", 4317)
+OTEL_COLLECTOR_HTTP = Endpoint(MONITORING_NAMESPACE, "otel-collector", 4318)
+PROMETHEUS = Endpoint(MONITORING_NAMESPACE, "prometheus-operated", 9090)
+ALERTMANAGER = Endpoint(MONITORING_NAMESPACE, "alertmanager-operated", 9093)
+LOKI = Endpoint(MONITORING_NAMESPACE, "loki-gateway", 80)
+VAULT = Endpoint("vault", "vault", 8200, scheme="https")
