@@ -48,6 +48,9 @@ def load_config(raw: Any, stack: str) -> PlatformConfig:
     return _translate_machine_types(config)
 
 
+DEFAULT_KUBE_CONTEXT = "kind-store"  # what `kind create cluster --name store` names its context
+
+
 def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
     """The same stack file moved to `cloud`: its region (and kubeContext) replaced only where
     they belong to another cloud. Used by `render --cloud`, which the README also documents
@@ -56,8 +59,11 @@ def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
     region = raw.get("region")
     if cloud in REGIONS and region not in REGIONS[cloud]:
         moved["region"] = DEFAULT_REGION[cloud]
-    if cloud in MANAGED_CLOUDS and isinstance(raw.get("cluster"), dict):
-        moved["cluster"] = {k: v for k, v in raw["cluster"].items() if k != "kubeContext"}
+    cluster = raw.get("cluster") if isinstance(raw.get("cluster"), dict) else {}
+    if cloud in MANAGED_CLOUDS:
+        moved["cluster"] = {k: v for k, v in cluster.items() if k != "kubeContext"}
+    elif cloud == "existing" and not cluster.get("kubeContext"):
+        moved["cluster"] = {**cluster, "kubeContext": DEFAULT_KUBE_CONTEXT}
     if cloud != "aws" and (raw.get("secrets") or {}).get("backend") == "aws-secrets-manager":
         moved["secrets"] = dict(raw["secrets"], backend="vault")
     return moved
