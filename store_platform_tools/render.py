@@ -16,6 +16,7 @@ from pulumi.runtime import settings
 from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from . import cloud_mocks  # noqa: F401 - registers each cloud's computed outputs
 from .mocks import SECRET, UNKNOWN, PlatformMocks, RecordingMonitor, plain
 from .stackfile import StackConfig
 
