@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 _COMMON: dict[str, Any] = {
+    "cloud": "aws",
     "project": "acme-store",
     "cluster": {"kubernetesVersion": "1.33"},
     "mesh": {"provider": "istio", "internalLoadBalancer": False},

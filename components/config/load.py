@@ -35,8 +35,8 @@ def load_config(raw: Any, stack: str) -> PlatformConfig:
         )
     merged = deep_merge(defaults_for(environment), {"environment": environment, **raw})
     cloud = merged.get("cloud")
-    if isinstance(cloud, str) and "region" not in merged:
-        merged["region"] = DEFAULT_REGION.get(cloud, "")
+    if "region" not in merged and cloud in DEFAULT_REGION:
+        merged["region"] = DEFAULT_REGION[cloud]
     problems = cross_field_problems(merged)
     try:
         config = PlatformConfig.model_validate(merged)

@@ -147,9 +147,9 @@ class ChartOverride(Section):
 
 
 class PlatformConfig(Section):
-    environment: Environment
-    cloud: Cloud
-    region: str = Field(min_length=1)
+    environment: Environment = Field(description="Defaults to the stack name")
+    cloud: Cloud = Field(description="Where the cluster runs; existing = a cluster made elsewhere (kind...)")
+    region: str = Field(default="", description="The cloud's region; defaults to the cloud's usual one")
     project: str = Field(description="Name prefix; the GCP project id on gcp")
     cluster: ClusterConfig
     mesh: MeshConfig
