@@ -39,6 +39,6 @@ class Platform(pulumi.ComponentResource):
             "clusterName": self.cluster.name,
             "region": self.cluster.region,
             "cloud": self.cluster.cloud,
-            "kubeconfig": pulumi.Output.secret(self.cluster.kubeconfig),
+            "kubeconfig": pulumi.Output.secret(self.cluster.kubeconfig),  # type: ignore[arg-type]
             "oidcIssuer": self.cluster.oidc_issuer,
         }

@@ -59,7 +59,7 @@ def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
     region = raw.get("region")
     if cloud in REGIONS and region not in REGIONS[cloud]:
         moved["region"] = DEFAULT_REGION[cloud]
-    cluster = raw.get("cluster") if isinstance(raw.get("cluster"), dict) else {}
+    cluster: dict[str, Any] = raw["cluster"] if isinstance(raw.get("cluster"), dict) else {}
     if cloud in MANAGED_CLOUDS:
         moved["cluster"] = {k: v for k, v in cluster.items() if k != "kubeContext"}
     elif cloud == "existing" and not cluster.get("kubeContext"):

@@ -1,0 +1,64 @@
+"""Render every shipped stack on every cloud, each in a fresh process (as a user would run it),
+and print wall time and peak memory of each. Target on a 2-core machine: under 2 s and 300 MB.
+
+    make bench            # or: python -m store_platform_tools.bench [--repeat N] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STACKS_ON_CLOUDS = [(s, c) for s in ("dev", "staging", "prod") for c in ("aws", "gcp", "azure")] + [
+    ("local", "existing")
+]
+TARGET_SECONDS, TARGET_MB = 2.0, 300.0
+
+
+def measure(stack: str, cloud: str, out: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak resident MB of the render process, and resources rendered."""
+    cli = Path(sys.executable).with_name("store-platform")
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [str(cli), "render", stack, "--cloud", cloud, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _, status, usage = os.wait4(process.pid, 0)  # rusage of this child alone
+    seconds = time.perf_counter() - start
+    output = process.stdout.read() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"render {stack} --cloud {cloud} failed:\n{output}")
+    resources = int(output.split(" resources", 1)[0].rsplit(" ", 1)[-1])
+    return seconds, usage.ru_maxrss / 1024, resources
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per stack; the best is reported")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any render misses the target")
+    args = parser.parse_args()
+    missed = []
+    print(f"{'stack':8} {'cloud':9} {'resources':>9} {'wall s':>7} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for stack, cloud in STACKS_ON_CLOUDS:
+            runs = [measure(stack, cloud, Path(tmp) / f"{stack}-{cloud}") for _ in range(args.repeat)]
+            seconds, mb = min(r[0] for r in runs), max(r[1] for r in runs)
+            print(f"{stack:8} {cloud:9} {runs[0][2]:9d} {seconds:7.2f} {mb:8.0f}")
+            if seconds > TARGET_SECONDS or mb > TARGET_MB:
+                missed.append(f"{stack}/{cloud}")
+    print(
+        f"target: under {TARGET_SECONDS} s and {TARGET_MB:.0f} MB each; "
+        + (f"missed by {', '.join(missed)}" if missed else "all within")
+    )
+    return 1 if missed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
