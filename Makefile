@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all clean
+.PHONY: render test lint typecheck unit bench render-all docs clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -46,3 +46,7 @@ bench: $(VENV)/.synced
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+
+## docs: regenerate the README's configuration table from the config model
+docs: $(VENV)/.synced
+	$(BIN)/python -m store_platform_tools.config_docs README.md
