@@ -24,8 +24,34 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument(
         "--preview", action="store_true", help="as `pulumi preview` of a new stack: computed outputs unknown"
     )
+    graph = commands.add_parser("graph", help="create order in waves and the critical path, with estimated times")
+    graph.add_argument("stack")
+    graph.add_argument("--cloud", choices=CLOUDS)
+    graph.add_argument("--config-file", type=Path)
+    graph.add_argument("--json", action="store_true", help="machine-readable plan")
     args = parser.parse_args(argv)
-    return _render(args)
+    return _render(args) if args.command == "render" else _graph(args)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from . import graph, render
+    from .stackfile import find_project, load_stack
+
+    try:
+        stack = load_stack(find_project(Path.cwd()), args.stack, args.config_file, args.cloud)
+        plan = graph.plan(render.run_program(stack, preview=True).resources)
+    except ConfigError as e:
+        print(f"store-platform: stack {args.stack}: {e}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    except FileNotFoundError as e:
+        print(f"store-platform: {e}", file=sys.stderr)
+        return 1
+    print(
+        graph.as_json(plan)
+        if args.json
+        else graph.report(plan, args.stack + (f" on {args.cloud}" if args.cloud else ""))
+    )
+    return 0
 
 
 def _render(args: argparse.Namespace) -> int:
