@@ -217,6 +217,14 @@ def test_linkerd_trust_roots_carry_the_trust_anchor_certificate(linkerd_dev: Ren
     assert roots["data"]["ca-bundle.crt"].startswith("-----BEGIN CERTIFICATE-----")
 
 
+def test_linkerd_trust_anchor_is_protected_in_prod_only(linkerd_dev: RenderResult, linkerd_prod: RenderResult) -> None:
+    def protected(result: RenderResult) -> set[str]:
+        return {r["name"] for r in result.resources if r["type"].startswith("tls:") and r["protect"]}
+
+    assert protected(linkerd_prod) == {f"{MESH}-trust-anchor-key", f"{MESH}-trust-anchor"}
+    assert protected(linkerd_dev) == set()
+
+
 @pytest.mark.parametrize("provider", ["istio", "linkerd"])
 def test_every_mesh_chart_is_pinned(provider: str, linkerd_dev: RenderResult) -> None:
     result = istio_dev() if provider == "istio" else linkerd_dev

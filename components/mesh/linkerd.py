@@ -78,9 +78,11 @@ class Identity:
     issuer_key_pem: pulumi.Output[str]  # a secret output
 
 
-def identity_certificates(name: str, parent: pulumi.Resource) -> Identity:
+def identity_certificates(name: str, config: PlatformConfig, parent: pulumi.Resource) -> Identity:
     opts = pulumi.ResourceOptions(parent=parent)
-    anchor_key = tls.PrivateKey(f"{name}-trust-anchor-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    # Replacing the anchor by accident would cut every proxy off from every other: prod protects it.
+    anchor_opts = pulumi.ResourceOptions(parent=parent, protect=config.is_prod)
+    anchor_key = tls.PrivateKey(f"{name}-trust-anchor-key", algorithm="ECDSA", ecdsa_curve="P256", opts=anchor_opts)
     anchor = tls.SelfSignedCert(
         f"{name}-trust-anchor",
         private_key_pem=anchor_key.private_key_pem,
@@ -88,7 +90,7 @@ def identity_certificates(name: str, parent: pulumi.Resource) -> Identity:
         is_ca_certificate=True,
         allowed_uses=CA_USES,
         validity_period_hours=TRUST_ANCHOR_HOURS,
-        opts=opts,
+        opts=anchor_opts,
     )
     issuer_key = tls.PrivateKey(f"{name}-issuer-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
     request = tls.CertRequest(
@@ -139,7 +141,7 @@ def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, par
         parent=parent,
     )
     k8s_opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
-    identity = identity_certificates(name, parent)
+    identity = identity_certificates(name, config, parent)
     issuer = k8s.core.v1.Secret(
         f"{name}-issuer-secret",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=ISSUER_SECRET, namespace=control_ns.metadata.name),
