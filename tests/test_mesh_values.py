@@ -101,6 +101,7 @@ def test_mtls_is_strict() -> None:
 def test_gateway_has_autoscaling_and_a_disruption_budget_in_prod() -> None:
     values = istio.gateway_values(config("prod"), SYSTEM, {})
     assert values["autoscaling"]["enabled"] and values["autoscaling"]["minReplicas"] >= 2
+    assert "replicaCount" not in values  # the HPA owns the replica count
     assert values["podDisruptionBudget"] == {"minAvailable": 1}
 
 

@@ -135,7 +135,7 @@ def gateway_values(config: PlatformConfig, placement: Placement, service_annotat
             "healthCheckNodePort": 0,
         },
         # Prod scales on CPU and keeps one replica through voluntary disruptions; elsewhere one pod.
-        "replicaCount": None if ha else 1,
+        **({} if ha else {"replicaCount": 1}),
         "autoscaling": {"enabled": ha, "minReplicas": 2, "maxReplicas": 6},
         "podDisruptionBudget": {"minAvailable": 1} if ha else {},
         "topologySpreadConstraints": _zone_spread({"istio": "gateway"}) if ha else [],
