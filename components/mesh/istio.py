@@ -28,6 +28,9 @@ SYSTEM_NAMESPACE = "istio-system"  # istiod, and the root namespace for mesh-wid
 INGRESS_NAMESPACE = "istio-ingress"
 CNI_NAMESPACE = "istio-cni"
 IMAGE_HUB = "docker.io/istio"  # where Istio publishes its release images
+# The gateway chart labels its pods `istio: <release name less "istio-">`; the release is named
+# after its catalogue entry, `istio-gateway`. An Istio Gateway resource selects it with this.
+INGRESS_GATEWAY_SELECTOR = {"istio": "gateway"}
 
 TRACING_PROVIDER = "otel-tracing"
 ACCESS_LOG_PROVIDER = "json-stdout"
@@ -138,7 +141,7 @@ def gateway_values(config: PlatformConfig, placement: Placement, service_annotat
         **({} if ha else {"replicaCount": 1}),
         "autoscaling": {"enabled": ha, "minReplicas": 2, "maxReplicas": 6},
         "podDisruptionBudget": {"minAvailable": 1} if ha else {},
-        "topologySpreadConstraints": _zone_spread({"istio": "gateway"}) if ha else [],
+        "topologySpreadConstraints": _zone_spread(INGRESS_GATEWAY_SELECTOR) if ha else [],
         # Pod Security `restricted`: the unprivileged-port sysctl (the chart's default, so the
         # gateway binds 80/443 without NET_BIND_SERVICE) plus the seccomp profile.
         "securityContext": {
