@@ -24,11 +24,14 @@ _ARGO = "https://argoproj.github.io/argo-helm"
 _GRAFANA = "https://grafana-community.github.io/helm-charts"
 
 CATALOGUE: dict[str, Chart] = {
-    "istio-base": Chart("base", _ISTIO, "1.28.2"),
-    "istiod": Chart("istiod", _ISTIO, "1.28.2"),
-    "istio-gateway": Chart("gateway", _ISTIO, "1.28.2"),
+    # Istio's charts move together: one release (1.30.x is supported; 1.29 reached end of life 2026-10).
+    "istio-base": Chart("base", _ISTIO, "1.30.5"),
+    "istiod": Chart("istiod", _ISTIO, "1.30.5"),
+    "istio-gateway": Chart("gateway", _ISTIO, "1.30.5"),
+    "istio-cni": Chart("cni", _ISTIO, "1.30.5"),
     "linkerd-crds": Chart("linkerd-crds", _LINKERD, "2025.11.2"),
     "linkerd-control-plane": Chart("linkerd-control-plane", _LINKERD, "2025.11.2"),
+    "linkerd-cni": Chart("linkerd2-cni", _LINKERD, "2025.11.2"),
     "argo-cd": Chart("argo-cd", _ARGO, "10.1.1"),
     "argo-rollouts": Chart("argo-rollouts", _ARGO, "2.41.0"),
     "kube-prometheus-stack": Chart(

@@ -9,12 +9,14 @@ from .addresses import SERVICES_NAMESPACE
 from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
 from .kube import namespace
+from .mesh import Mesh
 from .mesh.enrolment import enrolment
 
 
 class Platform(pulumi.ComponentResource):
     cluster: ClusterInfo
     services_namespace: k8s.core.v1.Namespace
+    mesh: Mesh
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
         super().__init__("store-platform:index:Platform", name, None, opts)
@@ -31,6 +33,8 @@ class Platform(pulumi.ComponentResource):
             annotations=mesh.annotations,
             parent=self,
         )
+        # monitoring_crds: Observability.monitoring_crds once that area is merged (none yet here).
+        self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:

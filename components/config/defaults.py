@@ -36,6 +36,8 @@ _COMMON: dict[str, Any] = {
 
 _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "dev": {
+        # Every request traced where traffic is light; a sample where the collector would drown.
+        "mesh": {"tracingSamplingPercent": 100},
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -49,6 +51,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "warn"},
     },
     "staging": {
+        "mesh": {"tracingSamplingPercent": 10},
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -62,6 +65,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "dryrun"},
     },
     "prod": {
+        "mesh": {"tracingSamplingPercent": 1},
         "cluster": {
             "privateEndpoint": True,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -77,6 +81,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "deny"},
     },
     "local": {
+        "mesh": {"tracingSamplingPercent": 100},
         "cloud": "existing",
         "cluster": {
             "privateEndpoint": False,

@@ -87,6 +87,11 @@ class ClusterConfig(Section):
 class MeshConfig(Section):
     provider: Literal["istio", "linkerd"] = Field(description="Service mesh")
     internal_load_balancer: bool = Field(description="Ingress gateway on an internal (private) load balancer")
+    tracing_sampling_percent: float = Field(
+        ge=0,
+        le=100,
+        description="Percent of requests the proxies trace (Istio Telemetry; Linkerd follows the caller's decision)",
+    )
 
 
 _SCP_GIT = re.compile(r"^[\w.-]+@[\w.-]+:[\w./-]+$")  # git@github.com:acme/store.git

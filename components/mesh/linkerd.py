@@ -1,0 +1,177 @@
+"""Linkerd: CRDs (`linkerd-crds`), the CNI plugin (`linkerd2-cni`) and the control plane
+(`linkerd-control-plane`), with the identity trust anchor and issuer made here by pulumi-tls.
+
+Keys: the trust anchor's private key lives only in Pulumi state (a secret output); the issuer's
+key goes into the `linkerd-identity-issuer` Secret the identity controller mounts
+(`identity.externalCA` with issuer scheme `kubernetes.io/tls`), and the anchor's certificate
+into the `linkerd-identity-trust-roots` ConfigMap. No key or certificate is in Helm values.
+See https://linkerd.io/2/tasks/automatically-rotating-control-plane-tls-credentials/.
+
+Why the CNI plugin: otherwise every meshed pod carries `linkerd-init` with NET_ADMIN and NET_RAW,
+which Pod Security `restricted` refuses; with `cniEnabled` the control plane and the services'
+pods run restricted and only the plugin's namespace is privileged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from ..cluster import ClusterInfo, Placement
+from ..config import PlatformConfig
+from ..kube import helm_release, namespace
+from .tracing import TRACES
+
+CONTROL_PLANE_NAMESPACE = "linkerd"
+CNI_NAMESPACE = "linkerd-cni"
+TRUST_DOMAIN = "cluster.local"
+ISSUER_SECRET = "linkerd-identity-issuer"  # names the chart's identity controller reads
+TRUST_ROOTS_CONFIGMAP = "linkerd-identity-trust-roots"
+# Namespaces the injector and validators must not act on (Linkerd's own, to avoid deadlocks).
+WEBHOOKS_DISABLED = {"config.linkerd.io/admission-webhooks": "disabled"}
+
+# The anchor is replaced deliberately (every proxy must trust the new one first), so it is
+# long-lived and never renewed by a routine `pulumi up`. The issuer is re-issued by the first
+# `pulumi up` in its last 30 days; the identity controller reloads it from the Secret.
+TRUST_ANCHOR_HOURS = 10 * 365 * 24
+ISSUER_HOURS = 365 * 24
+ISSUER_RENEWAL_HOURS = 30 * 24
+CA_USES = ["cert_signing", "crl_signing"]
+
+
+def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
+    ha = config.is_prod
+    collector = {"endpoint": f"{TRACES.host}:{TRACES.port}"}
+    return {
+        "cniEnabled": True,
+        "identityTrustDomain": TRUST_DOMAIN,
+        "identity": {"externalCA": True, "issuer": {"scheme": "kubernetes.io/tls"}},
+        # Prod follows upstream's HA values: three replicas spread by anti-affinity, PDBs, and
+        # pods refused rather than started unmeshed while the injector is unavailable.
+        "controllerReplicas": 3 if ha else 1,
+        "enablePodAntiAffinity": ha,
+        "enablePodDisruptionBudget": ha,
+        "webhookFailurePolicy": "Fail" if ha else "Ignore",
+        "controllerLogFormat": "json",
+        "proxy": {"logFormat": "json", "tracing": {"enabled": True, "collector": collector}},
+        "controller": {"tracing": {"enabled": True, "collector": collector}},
+        "nodeSelector": placement.node_selector,
+        "tolerations": placement.tolerations,
+    }
+
+
+def cni_values(config: PlatformConfig) -> dict[str, Any]:
+    # The plugin's DaemonSet tolerates every taint by default: it must run on every node.
+    if config.cloud == "gcp":
+        return {"destCNIBinDir": "/home/kubernetes/bin"}  # where GKE nodes keep CNI binaries
+    return {}
+
+
+@dataclass(frozen=True)
+class Identity:
+    trust_anchor_pem: pulumi.Output[str]
+    issuer_cert_pem: pulumi.Output[str]
+    issuer_key_pem: pulumi.Output[str]  # a secret output
+
+
+def identity_certificates(name: str, config: PlatformConfig, parent: pulumi.Resource) -> Identity:
+    opts = pulumi.ResourceOptions(parent=parent)
+    # Replacing the anchor by accident would cut every proxy off from every other: prod protects it.
+    anchor_opts = pulumi.ResourceOptions(parent=parent, protect=config.is_prod)
+    anchor_key = tls.PrivateKey(f"{name}-trust-anchor-key", algorithm="ECDSA", ecdsa_curve="P256", opts=anchor_opts)
+    anchor = tls.SelfSignedCert(
+        f"{name}-trust-anchor",
+        private_key_pem=anchor_key.private_key_pem,
+        subject=tls.SelfSignedCertSubjectArgs(common_name=f"root.linkerd.{TRUST_DOMAIN}"),
+        is_ca_certificate=True,
+        allowed_uses=CA_USES,
+        validity_period_hours=TRUST_ANCHOR_HOURS,
+        opts=anchor_opts,
+    )
+    issuer_key = tls.PrivateKey(f"{name}-issuer-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    request = tls.CertRequest(
+        f"{name}-issuer-request",
+        private_key_pem=issuer_key.private_key_pem,
+        subject=tls.CertRequestSubjectArgs(common_name=f"identity.linkerd.{TRUST_DOMAIN}"),
+        opts=opts,
+    )
+    issuer = tls.LocallySignedCert(
+        f"{name}-issuer",
+        cert_request_pem=request.cert_request_pem,
+        ca_private_key_pem=anchor_key.private_key_pem,
+        ca_cert_pem=anchor.cert_pem,
+        is_ca_certificate=True,
+        max_path_length=0,  # the issuer signs workload certificates only, never another CA
+        allowed_uses=CA_USES,
+        validity_period_hours=ISSUER_HOURS,
+        early_renewal_hours=ISSUER_RENEWAL_HOURS,
+        opts=opts,
+    )
+    return Identity(anchor.cert_pem, issuer.cert_pem, issuer_key.private_key_pem)
+
+
+@dataclass(frozen=True)
+class Linkerd:
+    namespaces: dict[str, k8s.core.v1.Namespace]
+    crds: list[pulumi.Resource]
+
+
+def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, parent: pulumi.Resource) -> Linkerd:
+    control_ns = namespace(
+        f"{name}-ns",
+        CONTROL_PLANE_NAMESPACE,
+        cluster,
+        pod_security="restricted",
+        reason="",
+        labels={**WEBHOOKS_DISABLED, "linkerd.io/is-control-plane": "true"},
+        parent=parent,
+    )
+    cni_ns = namespace(
+        f"{name}-cni-ns",
+        CNI_NAMESPACE,
+        cluster,
+        pod_security="privileged",
+        reason="Linkerd CNI plugin: hostPath CNI directories on every node, so that meshed workloads "
+        "need no linkerd-init container with NET_ADMIN/NET_RAW",
+        labels=WEBHOOKS_DISABLED,
+        parent=parent,
+    )
+    k8s_opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
+    identity = identity_certificates(name, config, parent)
+    issuer = k8s.core.v1.Secret(
+        f"{name}-issuer-secret",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=ISSUER_SECRET, namespace=control_ns.metadata.name),
+        type="kubernetes.io/tls",
+        string_data={
+            "tls.crt": identity.issuer_cert_pem,
+            "tls.key": identity.issuer_key_pem,
+            "ca.crt": identity.trust_anchor_pem,
+        },
+        opts=k8s_opts,
+    )
+    trust_roots = k8s.core.v1.ConfigMap(
+        f"{name}-trust-roots",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=TRUST_ROOTS_CONFIGMAP, namespace=control_ns.metadata.name),
+        data={"ca-bundle.crt": identity.trust_anchor_pem},  # a certificate only: public by design
+        opts=k8s_opts,
+    )
+    crds = helm_release(f"{name}-crds", "linkerd-crds", config, cluster, namespace=control_ns, values={}, parent=parent)
+    cni = helm_release(
+        f"{name}-cni", "linkerd-cni", config, cluster, namespace=cni_ns, values=cni_values(config), parent=parent
+    )
+    # With cniEnabled the control plane's own pods rely on the plugin (upstream: install it first).
+    helm_release(
+        f"{name}-control-plane",
+        "linkerd-control-plane",
+        config,
+        cluster,
+        namespace=control_ns,
+        values=control_plane_values(config, cluster.system_placement),
+        parent=parent,
+        depends_on=[crds, cni, issuer, trust_roots],
+    )
+    return Linkerd(namespaces={CONTROL_PLANE_NAMESPACE: control_ns, CNI_NAMESPACE: cni_ns}, crds=[crds])

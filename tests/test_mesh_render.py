@@ -1,0 +1,242 @@
+"""The mesh as the stack declares it: releases, namespaces, mesh-wide resources and their
+dependencies, for each provider (rendered offline on the existing-cluster flavour)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.addresses import OTEL_COLLECTOR_GRPC, SERVICES_NAMESPACE
+from components.mesh.enrolment import enrolment
+from store_platform_tools.render import RenderResult
+from tests.rendering import of_type, one, release, render, render_with
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+MESH = "store-mesh"  # the Mesh component's name in the Platform; its children start with it
+
+ISTIO_CHARTS = {"base", "istiod", "gateway", "cni"}
+LINKERD_CHARTS = {"linkerd-crds", "linkerd-control-plane", "linkerd2-cni"}
+
+
+@pytest.fixture(scope="module")
+def linkerd_dev(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    return render_with("dev", tmp_path_factory.mktemp("linkerd"), {"mesh": {"provider": "linkerd"}}, cloud="existing")
+
+
+@pytest.fixture(scope="module")
+def linkerd_prod(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    return render_with("prod", tmp_path_factory.mktemp("linkerd"), {"mesh": {"provider": "linkerd"}}, cloud="existing")
+
+
+def istio_dev() -> RenderResult:
+    return render("dev", "existing")
+
+
+def charts(result: RenderResult) -> set[str]:
+    return {r["inputs"]["chart"] for r in of_type(result, RELEASE)}
+
+
+def release_resource(result: RenderResult, chart: str) -> dict[str, Any]:
+    return next(r for r in of_type(result, RELEASE) if r["inputs"]["chart"] == chart)
+
+
+def namespace_named(result: RenderResult, name: str) -> dict[str, Any]:
+    return next(r for r in of_type(result, NAMESPACE) if r["inputs"]["metadata"]["name"] == name)
+
+
+def outside_mesh(result: RenderResult) -> dict[str, dict[str, Any]]:
+    """Every resource the mesh area does not own, by URN, less the services namespace's
+    enrolment labels and annotations (the mesh's to set)."""
+    enrolments = [enrolment(provider) for provider in ("istio", "linkerd")]
+    kept = {}
+    for r in result.resources:
+        if r["name"].startswith(MESH):
+            continue
+        r = json.loads(json.dumps(r))
+        metadata = r["inputs"].get("metadata") or {}
+        if r["type"] == NAMESPACE and metadata["name"] == SERVICES_NAMESPACE:
+            for e in enrolments:
+                for key in e.labels:
+                    metadata["labels"].pop(key, None)
+                for key in e.annotations:
+                    metadata.get("annotations", {}).pop(key, None)
+        kept[r["urn"]] = r
+    return kept
+
+
+def test_istio_installs_base_istiod_cni_and_gateway() -> None:
+    assert charts(istio_dev()) == ISTIO_CHARTS
+
+
+def test_linkerd_installs_crds_cni_and_control_plane(linkerd_dev: RenderResult) -> None:
+    assert charts(linkerd_dev) == LINKERD_CHARTS
+
+
+def test_switching_mesh_changes_nothing_outside_the_mesh_but_enrolment(linkerd_dev: RenderResult) -> None:
+    assert outside_mesh(istio_dev()) == outside_mesh(linkerd_dev)
+
+
+@pytest.mark.parametrize("provider", ["istio", "linkerd"])
+def test_services_namespace_is_enrolled_and_stays_restricted(provider: str, linkerd_dev: RenderResult) -> None:
+    result = istio_dev() if provider == "istio" else linkerd_dev
+    metadata = namespace_named(result, SERVICES_NAMESPACE)["inputs"]["metadata"]
+    expected = enrolment(provider)
+    assert expected.labels.items() <= metadata["labels"].items()
+    assert expected.annotations.items() <= (metadata.get("annotations") or {}).items()
+    assert metadata["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "level"),
+    [
+        ("istio", "istio-system", "restricted"),
+        ("istio", "istio-ingress", "restricted"),
+        ("istio", "istio-cni", "privileged"),
+        ("linkerd", "linkerd", "restricted"),
+        ("linkerd", "linkerd-cni", "privileged"),
+    ],
+)
+def test_only_the_cni_node_agents_namespace_is_privileged(
+    provider: str, name: str, level: str, linkerd_dev: RenderResult
+) -> None:
+    result = istio_dev() if provider == "istio" else linkerd_dev
+    metadata = namespace_named(result, name)["inputs"]["metadata"]
+    assert metadata["labels"]["pod-security.kubernetes.io/enforce"] == level
+    assert ("store-platform/pod-security-reason" in (metadata.get("annotations") or {})) == (level != "restricted")
+
+
+def test_mtls_is_strict_mesh_wide() -> None:
+    policy = one(istio_dev(), "kubernetes:security.istio.io/v1:PeerAuthentication")["inputs"]
+    # In the root namespace and without a selector: every workload in the mesh.
+    assert policy["metadata"]["namespace"] == "istio-system" and "selector" not in policy["spec"]
+    assert policy["spec"]["mtls"]["mode"] == "STRICT"
+
+
+def test_istio_tracing_provider_address_is_the_collectors() -> None:
+    mesh_config = release(istio_dev(), "istiod")["values"]["meshConfig"]
+    telemetry = one(istio_dev(), "kubernetes:telemetry.istio.io/v1:Telemetry")["inputs"]
+    chosen = telemetry["spec"]["tracing"][0]["providers"][0]["name"]
+    provider = next(p for p in mesh_config["extensionProviders"] if p["name"] == chosen)
+    assert provider["opentelemetry"] == {"service": OTEL_COLLECTOR_GRPC.host, "port": OTEL_COLLECTOR_GRPC.port}
+
+
+def test_linkerd_tracing_endpoint_is_the_collectors(linkerd_dev: RenderResult) -> None:
+    values = release(linkerd_dev, "linkerd-control-plane")["values"]
+    assert (
+        values["proxy"]["tracing"]["collector"]["endpoint"] == f"{OTEL_COLLECTOR_GRPC.host}:{OTEL_COLLECTOR_GRPC.port}"
+    )
+
+
+@pytest.mark.parametrize(("stack", "percent"), [("dev", 100), ("prod", 1)])
+def test_trace_sampling_differs_per_environment(stack: str, percent: int) -> None:
+    telemetry = one(render(stack, "existing"), "kubernetes:telemetry.istio.io/v1:Telemetry")["inputs"]
+    assert telemetry["spec"]["tracing"][0]["randomSamplingPercentage"] == percent
+
+
+def test_control_plane_is_highly_available_in_prod_only() -> None:
+    assert release(render("prod", "existing"), "istiod")["values"]["replicaCount"] >= 2
+    assert release(render("dev", "existing"), "istiod")["values"]["replicaCount"] == 1
+
+
+def test_gateway_autoscales_with_a_disruption_budget_in_prod_only() -> None:
+    prod = release(render("prod", "existing"), "gateway")["values"]
+    dev = release(render("dev", "existing"), "gateway")["values"]
+    assert prod["autoscaling"]["enabled"] and prod["podDisruptionBudget"]
+    assert not dev["autoscaling"]["enabled"] and not dev["podDisruptionBudget"]
+
+
+def test_linkerd_control_plane_is_highly_available_in_prod_only(
+    linkerd_dev: RenderResult, linkerd_prod: RenderResult
+) -> None:
+    assert release(linkerd_prod, "linkerd-control-plane")["values"]["controllerReplicas"] == 3
+    assert release(linkerd_dev, "linkerd-control-plane")["values"]["controllerReplicas"] == 1
+
+
+def test_gateway_waits_for_istiod_whose_webhook_injects_it() -> None:
+    result = istio_dev()
+    assert release_resource(result, "istiod")["urn"] in release_resource(result, "gateway")["dependencies"]
+
+
+def test_istiod_waits_for_the_crds() -> None:
+    result = istio_dev()
+    assert release_resource(result, "base")["urn"] in release_resource(result, "istiod")["dependencies"]
+
+
+def test_istio_cni_agent_installs_in_parallel_with_the_control_plane() -> None:
+    result = istio_dev()
+    releases = {r["urn"] for r in of_type(result, RELEASE)}
+    assert not releases & set(release_resource(result, "cni")["dependencies"])
+
+
+@pytest.mark.parametrize(
+    "kind", ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:telemetry.istio.io/v1:Telemetry"]
+)
+def test_mesh_wide_resources_wait_for_the_crds_only(kind: str) -> None:
+    result = istio_dev()
+    releases = {r["urn"] for r in of_type(result, RELEASE)}
+    assert releases & set(one(result, kind)["dependencies"]) == {release_resource(result, "base")["urn"]}
+
+
+def test_linkerd_control_plane_waits_for_crds_cni_and_identity(linkerd_dev: RenderResult) -> None:
+    dependencies = set(release_resource(linkerd_dev, "linkerd-control-plane")["dependencies"])
+    assert release_resource(linkerd_dev, "linkerd-crds")["urn"] in dependencies
+    assert release_resource(linkerd_dev, "linkerd2-cni")["urn"] in dependencies
+    assert one(linkerd_dev, "kubernetes:core/v1:Secret", "issuer-secret")["urn"] in dependencies
+    assert one(linkerd_dev, "kubernetes:core/v1:ConfigMap", "trust-roots")["urn"] in dependencies
+
+
+@pytest.mark.parametrize("provider", ["istio", "linkerd"])
+def test_nothing_outside_the_mesh_waits_for_it(provider: str, linkerd_dev: RenderResult) -> None:
+    result = istio_dev() if provider == "istio" else linkerd_dev
+    mesh = {r["urn"] for r in result.resources if r["name"].startswith(MESH)}
+    for r in result.resources:
+        if not r["name"].startswith(MESH):
+            assert not mesh & set(r["dependencies"]), r["name"]
+
+
+def test_linkerd_issuer_key_is_in_a_kubernetes_secret(linkerd_dev: RenderResult) -> None:
+    issuer = one(linkerd_dev, "kubernetes:core/v1:Secret", "issuer-secret")["inputs"]
+    assert (issuer["metadata"]["name"], issuer["type"]) == ("linkerd-identity-issuer", "kubernetes.io/tls")
+    assert issuer["stringData"] == "[secret]"
+
+
+@pytest.mark.parametrize("provider", ["istio", "linkerd"])
+def test_no_key_or_secret_reaches_helm_values(provider: str, linkerd_dev: RenderResult) -> None:
+    result = istio_dev() if provider == "istio" else linkerd_dev
+    values = json.dumps([r["inputs"]["values"] for r in of_type(result, RELEASE)])
+    assert "[secret]" not in values and "PRIVATE KEY" not in values
+
+
+def test_linkerd_trust_roots_carry_the_trust_anchor_certificate(linkerd_dev: RenderResult) -> None:
+    roots = one(linkerd_dev, "kubernetes:core/v1:ConfigMap", "trust-roots")["inputs"]
+    assert roots["metadata"]["name"] == "linkerd-identity-trust-roots"
+    assert roots["data"]["ca-bundle.crt"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_linkerd_trust_anchor_is_protected_in_prod_only(linkerd_dev: RenderResult, linkerd_prod: RenderResult) -> None:
+    def protected(result: RenderResult) -> set[str]:
+        return {r["name"] for r in result.resources if r["type"].startswith("tls:") and r["protect"]}
+
+    assert protected(linkerd_prod) == {f"{MESH}-trust-anchor-key", f"{MESH}-trust-anchor"}
+    assert protected(linkerd_dev) == set()
+
+
+@pytest.mark.parametrize("provider", ["istio", "linkerd"])
+def test_every_mesh_chart_is_pinned(provider: str, linkerd_dev: RenderResult) -> None:
+    result = istio_dev() if provider == "istio" else linkerd_dev
+    versions = [r["inputs"]["version"] for r in of_type(result, RELEASE)]
+    assert versions and all(v and v != "latest" for v in versions)
+
+
+def test_no_scrape_monitors_without_the_monitoring_crds() -> None:
+    # The Platform has no Observability area yet in this branch, so it passes none.
+    assert not [r for r in istio_dev().resources if r["type"].startswith("kubernetes:monitoring.coreos.com/")]
+
+
+def test_render_is_deterministic_for_linkerd_certificates(tmp_path: Path, linkerd_dev: RenderResult) -> None:
+    again = render_with("dev", tmp_path, {"mesh": {"provider": "linkerd"}}, cloud="existing")
+    assert again.resources == linkerd_dev.resources
