@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -14,6 +15,7 @@ EXIT_INVALID_CONFIG = 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `render ... | head` ends quietly, as a Unix tool should
     parser = argparse.ArgumentParser(prog="store-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="write everything a stack would create, offline")
