@@ -21,6 +21,9 @@ team: {{ required "team is required (values/<service>.yaml)" .Values.team }}
 {{- define "service.image" -}}
 {{- $image := .Values.image -}}
 {{- $tag := required "image.tag is required: pin a release tag" $image.tag -}}
+{{- if eq $tag "latest" -}}
+{{- fail "image.tag: `latest` moves under a running service; pin a release tag (e.g. 1.4.2) and optionally image.digest" -}}
+{{- end -}}
 {{ $image.registry }}/{{ $image.org }}/{{ $image.prefix }}-{{ include "service.name" . }}:{{ $tag }}
 {{- with $image.digest }}@{{ . }}{{ end }}
 {{- end -}}
