@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all docs actionlint clean
+.PHONY: render test lint typecheck unit bench render-all docs actionlint checkov-chart clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -39,6 +39,10 @@ render-all: $(VENV)/.synced
 	for s in dev staging prod; do for c in aws gcp azure; do \
 	  $(BIN)/store-platform render $$s --cloud $$c --out out/$$s-$$c || exit 1; done; done
 	$(BIN)/store-platform render local --out out/local-existing
+
+## checkov-chart: pinned, isolated checkov over charts/service rendered for every service x stack x mesh
+checkov-chart: $(VENV)/.synced | $(UV)
+	$(BIN)/python -m store_platform_tools.checkov_chart --uv $(UV)
 
 ## bench: wall time and peak memory of each stack x cloud render
 bench: $(VENV)/.synced
