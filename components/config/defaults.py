@@ -33,8 +33,30 @@ _COMMON: dict[str, Any] = {
     },
 }
 
+
+def _gitops(environment: str, *, developers: str | None) -> dict[str, Any]:
+    """Argo CD per environment: local admin where there is no SSO (dev, local); elsewhere sign-in
+    only through the identity provider, developers allowed to sync (staging) or only to look (prod)."""
+    sso = (
+        {
+            "issuer": "https://login.acme.example",
+            "clientId": f"argocd-{environment}",
+            "groupRoles": {"store-platform-admins": "admin", "store-developers": developers},
+        }
+        if developers
+        else None
+    )
+    return {
+        "domain": f"argocd.{environment}.acme.example",
+        "localAdmin": sso is None,
+        "sso": sso,
+        "slackChannel": f"#store-deploys-{environment}",
+    }
+
+
 _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "dev": {
+        "gitops": _gitops("dev", developers=None),
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -48,6 +70,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "warn"},
     },
     "staging": {
+        "gitops": _gitops("staging", developers="deployer"),
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -61,6 +84,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "dryrun"},
     },
     "prod": {
+        "gitops": _gitops("prod", developers="readonly"),
         "cluster": {
             "privateEndpoint": True,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -76,6 +100,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "deny"},
     },
     "local": {
+        "gitops": _gitops("local", developers=None),
         "cloud": "existing",
         "cluster": {
             "privateEndpoint": False,

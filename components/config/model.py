@@ -92,9 +92,32 @@ class MeshConfig(Section):
 _SCP_GIT = re.compile(r"^[\w.-]+@[\w.-]+:[\w./-]+$")  # git@github.com:acme/store.git
 
 
+ArgoCdRole = Literal["admin", "deployer", "readonly"]
+
+
+class OidcConfig(Section):
+    issuer: str = Field(
+        pattern=r"^https://\S+$", description="OIDC issuer URL (https), e.g. https://login.acme.example"
+    )
+    client_id: str = Field(min_length=1, description="Client id of Argo CD at the identity provider")
+    group_roles: dict[str, ArgoCdRole] = Field(
+        description="Identity-provider group -> Argo CD role (admin, deployer: sync the services, readonly)"
+    )
+
+
 class GitOpsConfig(Section):
     repo_url: str = Field(description="Git repository Argo CD deploys the services from")
     target_revision: str = Field(min_length=1, description="Branch, tag or commit to track")
+    domain: str = Field(
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+        description="Host name Argo CD is served at (SSO redirect URL, links in notifications)",
+    )
+    local_admin: bool = Field(description="Keep Argo CD's local admin user (dev/local only; SSO elsewhere)")
+    sso: OidcConfig | None = Field(default=None, description="Single sign-on through OIDC; none: local admin only")
+    slack_channel: str = Field(
+        pattern=r"^#[a-z0-9][a-z0-9_-]*$",
+        description="Slack channel for deployment notifications; the slackWebhookUrl must post to it",
+    )
 
     @field_validator("repo_url")
     @classmethod
