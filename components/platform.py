@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 from .addresses import SERVICES_NAMESPACE
 from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
+from .gitops import GitOps
 from .kube import namespace
 from .mesh.enrolment import enrolment
 
@@ -30,6 +31,9 @@ class Platform(pulumi.ComponentResource):
             labels={**mesh.labels, "store-platform/environment": config.environment},
             annotations=mesh.annotations,
             parent=self,
+        )
+        self.gitops = GitOps(
+            f"{name}-gitops", config, secrets, self.cluster, None, opts=pulumi.ResourceOptions(parent=self)
         )
         self.register_outputs({"clusterName": self.cluster.name})
 
