@@ -140,3 +140,12 @@ def test_rollouts_controller_is_placed_on_the_system_pool():
     controller = rollouts_values(config("dev"), SYSTEM, service_monitors=False)["controller"]
     assert controller["nodeSelector"] == {SYSTEM_POOL_LABEL: "system"}
     assert controller["tolerations"] == [SYSTEM_POOL_TAINT]
+
+
+def test_redis_ha_containers_meet_pod_security_restricted():
+    redis = argocd("prod")["redis-ha"]
+    for context in (redis["containerSecurityContext"], redis["haproxy"]["containerSecurityContext"]):
+        assert context["runAsNonRoot"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}

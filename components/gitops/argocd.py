@@ -32,6 +32,17 @@ _DEPLOYER_POLICY = (
 )
 
 
+# The argocd namespace enforces Pod Security "restricted"; the redis-ha subchart's defaults are
+# not part of argo-cd's values, so its containers state the restricted fields themselves.
+_RESTRICTED_CONTAINER = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
 def argocd_values(
     config: PlatformConfig, placement: Placement, *, notifications: bool, service_monitors: bool
 ) -> dict[str, Any]:
@@ -101,7 +112,11 @@ def _redis_ha(ha: bool, placement: Placement) -> dict[str, Any]:
     elsewhere the chart's single Redis is enough."""
     if not ha:
         return {"enabled": False}
-    pods = {"nodeSelector": placement.node_selector, "tolerations": placement.tolerations}
+    pods = {
+        "nodeSelector": placement.node_selector,
+        "tolerations": placement.tolerations,
+        "containerSecurityContext": _RESTRICTED_CONTAINER,
+    }
     return {"enabled": True, **pods, "haproxy": {"enabled": True, **pods}}
 
 
