@@ -27,6 +27,13 @@ def by_urn(result: RenderResult) -> dict[str, dict]:
     return {r["urn"]: r for r in result.resources}
 
 
+def release_resource(result: RenderResult, chart: str) -> dict:
+    [found] = [
+        r for r in result.resources if r["type"].startswith("kubernetes:helm.sh/") and r["inputs"]["chart"] == chart
+    ]
+    return found
+
+
 def depends_on(result: RenderResult, resource: dict, target: dict) -> bool:
     return target["urn"] in resource["dependencies"]
 
@@ -38,12 +45,14 @@ def test_every_environment_installs_argocd_and_rollouts_at_pinned_versions(stack
     assert release(result, "argo-rollouts")["version"] == "2.41.0"
 
 
-def test_argocd_waits_for_nothing_outside_gitops():
+@pytest.mark.parametrize("chart", ["argo-cd", "argo-rollouts"])
+def test_argo_releases_wait_for_nothing_but_gitops_and_the_cluster(chart):
+    """No other add-on (Istio's gateway, observability...) holds Argo CD or Rollouts back."""
     result = render("prod", "existing")
-    argocd = one(result, "kubernetes:helm.sh/v3:Release", "-argocd")
     resources = by_urn(result)
-    assert argocd["dependencies"]
-    assert all(resources[urn]["name"].startswith("store-gitops-") for urn in argocd["dependencies"])
+    dependencies = [resources[urn]["name"] for urn in release_resource(result, chart)["dependencies"]]
+    assert dependencies
+    assert all(name.startswith(("store-gitops-", "store-cluster")) for name in dependencies), dependencies
 
 
 def test_rollouts_does_not_wait_for_argocd():
