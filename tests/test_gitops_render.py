@@ -97,7 +97,7 @@ def test_oidc_client_secret_is_a_kubernetes_secret_argocd_can_read(stack, cloud)
     assert secret["metadata"]["name"] == "argocd-oidc"
     assert secret["metadata"]["namespace"] == "argocd"
     assert secret["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
-    assert secret["stringData"] == "[secret]"
+    assert secret["stringData"] == {"clientSecret": "[secret]"}
 
 
 def test_no_oidc_secret_where_sso_is_off():
@@ -173,3 +173,8 @@ def test_with_monitoring_crds_both_charts_enable_service_monitors_and_wait_for_t
     for chart, role in (("argo-cd", "-argocd"), ("argo-rollouts", "-rollouts")):
         assert depends_on(result, one(result, "kubernetes:helm.sh/v3:Release", role), crds)
         assert release(result, chart)["values"]["controller"]["metrics"]["serviceMonitor"]["enabled"] is True
+
+
+def test_secret_objects_keep_their_keys_and_hide_every_value():
+    secret = one(render("prod", "existing"), SECRET, "-cluster-secret")["inputs"]
+    assert secret["stringData"] == {"config": "[secret]", "name": "[secret]", "server": "[secret]"}
