@@ -164,6 +164,14 @@ def test_prod_application_set_never_deletes_applications():
     assert policy == {"applicationsSync": "create-update", "preserveResourcesOnDeletion": True}
 
 
+def test_non_prod_applications_delete_their_resources_with_them():
+    assert by_name("staging")["auth"]["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+
+
+def test_prod_applications_leave_their_resources_when_deleted():
+    assert "finalizers" not in by_name("prod")["auth"]["metadata"]
+
+
 def test_dev_application_set_removes_applications_of_removed_services():
     assert "syncPolicy" not in application_set_spec(config("dev"))
 

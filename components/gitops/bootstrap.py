@@ -116,6 +116,9 @@ def application_set_spec(config: PlatformConfig) -> dict[str, Any]:
             "metadata": {
                 "name": "{{ .service }}",
                 "labels": {"app.kubernetes.io/name": "{{ .service }}", "environment": environment},
+                # Outside prod, deleting an Application (a service dropped from the list)
+                # deletes what it deployed; in prod the workload outlives its Application.
+                **({} if prod else {"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
             },
             "spec": {
                 "project": SERVICES_PROJECT,
