@@ -4,6 +4,7 @@ where the secrets go, and the plain-YAML bootstrap files the render writes."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,7 +14,7 @@ import yaml
 from components.config import ConfigError
 from store_platform_tools.render import RenderResult, render_files, run_program, write
 from store_platform_tools.stackfile import load_stack
-from tests.rendering import ROOT, one, release, render, render_with
+from tests.rendering import ROOT, one, release, render, stack_with
 
 # Clouds every worktree has; the managed clouds are rendered by the shared render tests.
 STACKS = [("dev", "existing"), ("staging", "existing"), ("prod", "existing"), ("local", None)]
@@ -21,6 +22,7 @@ APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 SECRET = "kubernetes:core/v1:Secret"
+SSO = {"issuer": "https://login.acme.example", "clientId": "argocd-dev", "groupRoles": {"admins": "admin"}}
 
 
 def by_urn(result: RenderResult) -> dict[str, dict]:
@@ -129,10 +131,20 @@ def test_without_monitoring_crds_no_service_monitor_is_enabled(chart):
     assert all(m["enabled"] is False for m in monitors)
 
 
-def test_sso_in_dev_without_the_client_secret_is_a_config_error(tmp_path):
-    sso = {"issuer": "https://login.acme.example", "clientId": "argocd-dev", "groupRoles": {"admins": "admin"}}
-    with pytest.raises(ConfigError, match="argocdOidcClientSecret"):
-        render_with("dev", tmp_path, {"gitops": {"sso": sso}}, cloud="existing")
+def test_render_of_dev_with_sso_gives_the_client_secret_a_placeholder(tmp_path):
+    stack = stack_with("dev", tmp_path, {"gitops": {"sso": SSO}}, cloud="existing")
+    assert "argocdOidcClientSecret" in stack.placeholders
+    assert one(run_program(stack), SECRET, "-oidc-secret")["inputs"]["stringData"] == {"clientSecret": "[secret]"}
+
+
+def test_program_with_sso_but_no_client_secret_stops_before_any_resource(tmp_path):
+    stack = stack_with("dev", tmp_path, {"gitops": {"sso": SSO}}, cloud="existing")
+    key = "store-platform:argocdOidcClientSecret"
+    without = replace(
+        stack, values={k: v for k, v in stack.values.items() if k != key}, secret_keys=[], placeholders=[]
+    )
+    with pytest.raises(ConfigError, match="argocdOidcClientSecret: required in dev"):
+        run_program(without)
 
 
 def test_render_writes_the_application_set_and_root_application_as_plain_yaml(tmp_path):
