@@ -16,6 +16,7 @@ from .mesh.enrolment import enrolment
 class Platform(pulumi.ComponentResource):
     cluster: ClusterInfo
     services_namespace: k8s.core.v1.Namespace
+    gitops: GitOps
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
         super().__init__("store-platform:index:Platform", name, None, opts)
@@ -32,9 +33,8 @@ class Platform(pulumi.ComponentResource):
             annotations=mesh.annotations,
             parent=self,
         )
-        self.gitops = GitOps(
-            f"{name}-gitops", config, secrets, self.cluster, None, opts=pulumi.ResourceOptions(parent=self)
-        )
+        # monitoring_crds: Observability.monitoring_crds once that area is merged (none yet here).
+        self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:
