@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+from components.catalogue import CATALOGUE
 from components.config import ConfigError
 from store_platform_tools.render import RenderResult, render_files, run_program, write
 from store_platform_tools.stackfile import load_stack
@@ -36,15 +37,15 @@ def release_resource(result: RenderResult, chart: str) -> dict:
     return found
 
 
-def depends_on(result: RenderResult, resource: dict, target: dict) -> bool:
+def depends_on(resource: dict, target: dict) -> bool:
     return target["urn"] in resource["dependencies"]
 
 
 @pytest.mark.parametrize(("stack", "cloud"), STACKS)
-def test_every_environment_installs_argocd_and_rollouts_at_pinned_versions(stack, cloud):
+def test_every_environment_installs_argocd_and_rollouts_at_the_catalogue_versions(stack, cloud):
     result = render(stack, cloud)
-    assert release(result, "argo-cd")["version"] == "10.1.1"
-    assert release(result, "argo-rollouts")["version"] == "2.41.0"
+    for addon in ("argo-cd", "argo-rollouts"):
+        assert release(result, CATALOGUE[addon].chart)["version"] == CATALOGUE[addon].version
 
 
 @pytest.mark.parametrize("chart", ["argo-cd", "argo-rollouts"])
@@ -61,7 +62,7 @@ def test_rollouts_does_not_wait_for_argocd():
     result = render("dev", "existing")
     rollouts = one(result, "kubernetes:helm.sh/v3:Release", "-rollouts")
     argocd = one(result, "kubernetes:helm.sh/v3:Release", "-argocd")
-    assert not depends_on(result, rollouts, argocd)
+    assert not depends_on(rollouts, argocd)
 
 
 def test_argo_custom_resources_wait_for_the_argocd_release_that_installs_their_crds():
@@ -69,14 +70,14 @@ def test_argo_custom_resources_wait_for_the_argocd_release_that_installs_their_c
     argocd = one(result, "kubernetes:helm.sh/v3:Release", "-argocd")
     argo_objects = [r for r in result.resources if r["type"].startswith("kubernetes:argoproj.io/")]
     assert len(argo_objects) == 5  # store + bootstrap projects, default patch, ApplicationSet, root
-    assert all(depends_on(result, r, argocd) for r in argo_objects)
+    assert all(depends_on(r, argocd) for r in argo_objects)
 
 
 def test_application_set_waits_for_its_project_and_cluster_secret():
     result = render("dev", "existing")
     appset = one(result, APPSET)
-    assert depends_on(result, appset, one(result, PROJECT, "-store-project"))
-    assert depends_on(result, appset, one(result, SECRET, "-cluster-secret"))
+    assert depends_on(appset, one(result, PROJECT, "-store-project"))
+    assert depends_on(appset, one(result, SECRET, "-cluster-secret"))
 
 
 def test_cluster_secret_labels_select_this_environment_for_the_application_set():
@@ -112,7 +113,7 @@ def test_prod_notifications_use_the_slack_webhook_secret():
     argocd = one(result, "kubernetes:helm.sh/v3:Release", "-argocd")
     assert secret["inputs"]["metadata"]["name"] == "argocd-notifications-secret"
     assert argocd["inputs"]["values"]["notifications"]["enabled"] is True
-    assert depends_on(result, argocd, secret)
+    assert depends_on(argocd, secret)
 
 
 @pytest.mark.parametrize(("stack", "cloud"), STACKS)
@@ -183,7 +184,7 @@ def test_with_monitoring_crds_both_charts_enable_service_monitors_and_wait_for_t
     result = run_program(load_stack(ROOT, "dev", cloud="existing"))
     crds = one(result, "kubernetes:core/v1:ConfigMap", "monitoring-crds-stand-in")
     for chart, role in (("argo-cd", "-argocd"), ("argo-rollouts", "-rollouts")):
-        assert depends_on(result, one(result, "kubernetes:helm.sh/v3:Release", role), crds)
+        assert depends_on(one(result, "kubernetes:helm.sh/v3:Release", role), crds)
         assert release(result, chart)["values"]["controller"]["metrics"]["serviceMonitor"]["enabled"] is True
 
 
