@@ -32,3 +32,7 @@ PROMETHEUS = Endpoint(MONITORING_NAMESPACE, "prometheus-operated", 9090)
 ALERTMANAGER = Endpoint(MONITORING_NAMESPACE, "alertmanager-operated", 9093)
 LOKI = Endpoint(MONITORING_NAMESPACE, "loki-gateway", 80)
 VAULT = Endpoint("vault", "vault", 8200, scheme="https")
+
+ARGOCD_NAMESPACE = "argocd"  # Argo CD and the Argo objects it reads (projects, applications, cluster secrets)
+ARGO_ROLLOUTS_NAMESPACE = "argo-rollouts"
+IN_CLUSTER_API = "https://kubernetes.default.svc"  # how Argo CD names the cluster it runs in

@@ -79,3 +79,8 @@ def helm_release(
             parent=parent, provider=cluster.provider, depends_on=[namespace, *cluster.ready, *depends_on]
         ),
     )
+
+
+# An object the render also writes as a plain YAML file at this path under its output folder
+# (for teams that keep it in Git), e.g. "argo/applicationset.yaml".
+RENDER_FILE_ANNOTATION = "store-platform/render-file"

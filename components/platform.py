@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 from .addresses import SERVICES_NAMESPACE
 from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
+from .gitops import GitOps
 from .kube import namespace
 from .mesh import Mesh
 from .mesh.enrolment import enrolment
@@ -17,6 +18,7 @@ class Platform(pulumi.ComponentResource):
     cluster: ClusterInfo
     services_namespace: k8s.core.v1.Namespace
     mesh: Mesh
+    gitops: GitOps
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
         super().__init__("store-platform:index:Platform", name, None, opts)
@@ -35,6 +37,7 @@ class Platform(pulumi.ComponentResource):
         )
         # monitoring_crds: Observability.monitoring_crds once that area is merged (none yet here).
         self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
+        self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:

@@ -19,12 +19,16 @@ _ASSET_SIGS = {rpc._special_asset_sig, rpc._special_archive_sig}
 
 
 def plain(value: Any) -> Any:
-    """A wire value made readable and deterministic: secrets as [secret], unknowns as [unknown],
-    resource references as their URN, whole numbers as ints (the wire has only doubles)."""
+    """A wire value made readable and deterministic: secrets as [secret] (a secret map keeps its
+    keys), unknowns as [unknown], resource references as their URN, whole numbers as ints (the
+    wire has only doubles)."""
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
-            return SECRET
+            # A secret map (a Secret's data/stringData) keeps its keys, which are not secret, so
+            # the object stays valid Kubernetes and checkable; every value is hidden.
+            inner = value.get("value")
+            return {k: SECRET for k in sorted(inner)} if isinstance(inner, dict) else SECRET
         if sig == _RESOURCE_SIG:
             return value.get("urn", UNKNOWN)
         if sig in _ASSET_SIGS:

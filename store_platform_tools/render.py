@@ -16,6 +16,8 @@ from pulumi.runtime import settings
 from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from components.kube import RENDER_FILE_ANNOTATION
+
 from . import cloud_mocks  # noqa: F401 - registers each cloud's computed outputs
 from .mocks import SECRET, UNKNOWN, PlatformMocks, RecordingMonitor, plain
 from .stackfile import StackConfig
@@ -97,6 +99,33 @@ def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     for name, obj in result.manifests.items():
         (out / "manifests" / name).write_text(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False))
+    for path, obj in render_files(result).items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text(yaml.dump(obj, Dumper=_BlockTextDumper, sort_keys=True, default_flow_style=False))
+
+
+def render_files(result: RenderResult) -> dict[str, dict[str, Any]]:
+    """Objects also wanted as plain YAML files (annotated with their path under the output folder),
+    e.g. the Argo CD bootstrap objects that teams bootstrapping from Git keep in their repository."""
+    files: dict[str, dict[str, Any]] = {}
+    for obj in result.manifests.values():
+        path = ((obj.get("metadata") or {}).get("annotations") or {}).get(RENDER_FILE_ANNOTATION)
+        if path is None:
+            continue
+        if path in files or Path(path).is_absolute() or ".." in Path(path).parts:
+            raise ValueError(f"{RENDER_FILE_ANNOTATION} '{path}' must be a unique relative path inside the output")
+        files[path] = obj
+    return dict(sorted(files.items()))
+
+
+class _BlockTextDumper(yaml.SafeDumper):
+    """Multi-line strings (embedded templates, configs) as literal blocks, as a person would write them."""
+
+
+_BlockTextDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
 
 
 def summary(result: RenderResult, stack: StackConfig, out: Path) -> str:

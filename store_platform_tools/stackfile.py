@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from components.config import NAMESPACE, PLATFORM_KEY, SECRET_KEYS, retarget
+from components.config import NAMESPACE, PLATFORM_KEY, SECRET_KEYS, ConfigError, load_config, retarget
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,27 @@ def load_stack(project_dir: Path, stack: str, config_file: Path | None = None, c
             secret_keys.append(full)
         else:
             values[full] = value if isinstance(value, str) else json.dumps(value)
-    environment = (config.get(platform_key) or {}).get("environment", stack)
+    required = _required_secrets(config.get(platform_key), stack)
     placeholders, unset_optional = [], []
     for secret in SECRET_KEYS:
         full = f"{NAMESPACE}:{secret.key}"
         if full in values:
             continue
-        if environment in secret.required_in:
+        if secret.key in required:
             values[full] = f"placeholder-{secret.key}"
             secret_keys.append(full)
             placeholders.append(secret.key)
         else:
             unset_optional.append(secret.key)
     return StackConfig(project, stack, values, sorted(secret_keys), placeholders, unset_optional)
+
+
+def _required_secrets(platform: Any, stack: str) -> set[str]:
+    """The secret keys this stack needs: by its environment, and by the features its config turns
+    on. An invalid config falls back to the environment alone (the program then reports it)."""
+    try:
+        config = load_config(platform, stack)
+    except ConfigError:
+        environment = platform.get("environment", stack) if isinstance(platform, dict) else stack
+        return {s.key for s in SECRET_KEYS if environment in s.required_in}
+    return {s.key for s in SECRET_KEYS if s.required_by(config)}

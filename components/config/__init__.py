@@ -56,7 +56,7 @@ def read_stack_config() -> tuple[PlatformConfig, Secrets]:
     values: dict[str, pulumi.Output[str] | None] = {}
     for secret in SECRET_KEYS:
         values[secret.key] = config.get_secret(secret.key)
-        if values[secret.key] is None and platform is not None and platform.environment in secret.required_in:
+        if values[secret.key] is None and platform is not None and secret.required_by(platform):
             problems.append(
                 Problem(
                     f"{NAMESPACE}:{secret.key}",

@@ -34,10 +34,32 @@ _COMMON: dict[str, Any] = {
     },
 }
 
+
+def _gitops(environment: str, *, developers: str | None) -> dict[str, Any]:
+    """Argo CD per environment: local admin where there is no SSO (dev, local); elsewhere sign-in
+    only through the identity provider, developers allowed to sync (staging) or only to look (prod)."""
+    sso = (
+        {
+            "issuer": "https://login.acme.example",
+            "clientId": f"argocd-{environment}",
+            "groupRoles": {"store-platform-admins": "admin", "store-developers": developers},
+        }
+        if developers
+        else None
+    )
+    return {
+        "domain": f"argocd.{environment}.acme.example",
+        "localAdmin": sso is None,
+        "sso": sso,
+        "slackChannel": f"#store-deploys-{environment}",
+    }
+
+
 _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "dev": {
         # Every request traced where traffic is light; a sample where the collector would drown.
         "mesh": {"tracingSamplingPercent": 100},
+        "gitops": _gitops("dev", developers=None),
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -52,6 +74,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     },
     "staging": {
         "mesh": {"tracingSamplingPercent": 10},
+        "gitops": _gitops("staging", developers="deployer"),
         "cluster": {
             "privateEndpoint": False,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -66,6 +89,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     },
     "prod": {
         "mesh": {"tracingSamplingPercent": 1},
+        "gitops": _gitops("prod", developers="readonly"),
         "cluster": {
             "privateEndpoint": True,
             "authorizedNetworks": ["10.0.0.0/8"],
@@ -82,6 +106,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     },
     "local": {
         "mesh": {"tracingSamplingPercent": 100},
+        "gitops": _gitops("local", developers=None),
         "cloud": "existing",
         "cluster": {
             "privateEndpoint": False,

@@ -97,9 +97,47 @@ class MeshConfig(Section):
 _SCP_GIT = re.compile(r"^[\w.-]+@[\w.-]+:[\w./-]+$")  # git@github.com:acme/store.git
 
 
+ArgoCdRole = Literal["admin", "deployer", "readonly"]
+
+
+class OidcConfig(Section):
+    issuer: str = Field(description="OIDC issuer URL (https), e.g. https://login.acme.example")
+    client_id: str = Field(min_length=1, description="Client id of Argo CD at the identity provider")
+    group_roles: dict[str, ArgoCdRole] = Field(
+        description="Identity-provider group -> Argo CD role (admin, deployer: sync the services, readonly)"
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, issuer: str) -> str:
+        if not re.fullmatch(r"https://[^\s/]+(/\S*)?", issuer):
+            raise ValueError(f"'{issuer}' is not an https URL; write the issuer like https://login.acme.example")
+        return issuer
+
+
 class GitOpsConfig(Section):
     repo_url: str = Field(description="Git repository Argo CD deploys the services from")
     target_revision: str = Field(min_length=1, description="Branch, tag or commit to track")
+    domain: str = Field(description="Host name Argo CD is served at (SSO redirect URL, links in notifications)")
+    local_admin: bool = Field(description="Keep Argo CD's local admin user (dev/local only; SSO elsewhere)")
+    sso: OidcConfig | None = Field(default=None, description="Single sign-on through OIDC; none: local admin only")
+    slack_channel: str = Field(
+        description="Slack channel for deployment notifications; the slackWebhookUrl posts to it"
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _host_name(cls, domain: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", domain):
+            raise ValueError(f"'{domain}' is not a host name; write it like argocd.dev.acme.example (no scheme)")
+        return domain
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _channel(cls, channel: str) -> str:
+        if not re.fullmatch(r"#[a-z0-9][a-z0-9_-]*", channel):
+            raise ValueError(f"'{channel}' is not a Slack channel; write it like #store-deploys (lowercase)")
+        return channel
 
     @field_validator("repo_url")
     @classmethod

@@ -130,6 +130,20 @@ def _prod_capacity(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _argocd_sign_in(raw: dict) -> Iterator[Problem]:
+    local_admin, sso = _get(raw, "gitops", "localAdmin"), _get(raw, "gitops", "sso")
+    if raw.get("environment") in ("staging", "prod") and local_admin is True:
+        yield Problem(
+            f"{P}.gitops.localAdmin",
+            "the shared admin account is off in staging and prod (no audit trail); set it to false and sign in via sso",
+        )
+    if local_admin is False and sso is None:
+        yield Problem(
+            f"{P}.gitops.sso",
+            "required with localAdmin: false, or nobody can sign in to Argo CD; configure it or set localAdmin: true",
+        )
+
+
 def _charts(raw: dict) -> Iterator[Problem]:
     from ..catalogue import CATALOGUE
 
@@ -151,6 +165,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _endpoint,
     _machine_types,
     _prod_capacity,
+    _argocd_sign_in,
     _charts,
 )
 

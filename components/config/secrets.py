@@ -7,7 +7,10 @@ needs before `pulumi up`, and a missing one fails with the command that fixes it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .model import PlatformConfig
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,11 @@ class SecretKey:
     key: str
     purpose: str
     required_in: frozenset[str] = field(default_factory=frozenset)  # environments that cannot do without it
+    # Also required wherever the stack turns on the feature that reads it.
+    required_when: Callable[[PlatformConfig], bool] = lambda _: False
+
+    def required_by(self, config: PlatformConfig) -> bool:
+        return config.environment in self.required_in or self.required_when(config)
 
 
 SECRET_KEYS: tuple[SecretKey, ...] = (
@@ -24,4 +32,10 @@ SECRET_KEYS: tuple[SecretKey, ...] = (
         frozenset({"prod"}),
     ),
     SecretKey("pagerdutyRoutingKey", "PagerDuty Events v2 routing key for pages", frozenset({"prod"})),
+    SecretKey(
+        "argocdOidcClientSecret",
+        "client secret of Argo CD at the OIDC identity provider (gitops.sso)",
+        frozenset({"staging", "prod"}),
+        required_when=lambda config: config.gitops.sso is not None,
+    ),
 )
