@@ -23,7 +23,8 @@ from components.cluster import (
 from components.cluster.gke.kubeconfig import kubeconfig
 from components.cluster.gke.names import gcp_name, service_account_id
 from components.cluster.gke.network import address_plan
-from components.config import read_stack_config
+from components.config import ConfigError, load_config, read_stack_config
+from components.config.clouds import gke_node_capacity
 from store_platform_tools.render import RenderResult, run_program
 from store_platform_tools.stackfile import load_stack
 from tests.rendering import ROOT, of_type, one, render
@@ -514,3 +515,24 @@ def test_internal_load_balancer_annotation(facilities: dict[str, RenderResult]) 
 def test_secrets_read_grant_is_refused_on_gcp(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="SecretsRead reads AWS Secrets Manager"):
         _facilities("dev", monkeypatch, grants_secrets=True)
+
+
+# --- config rule: room for pod addresses -------------------------------------------------
+
+
+@pytest.mark.parametrize("cidr", ["10.40.0.0/16", "10.30.0.0/20"])
+def test_gke_node_capacity_matches_the_address_plan(cidr: str) -> None:
+    pods = ipaddress.IPv4Network(address_plan(cidr).pods)
+    assert gke_node_capacity(ipaddress.IPv4Network(cidr).prefixlen) == pods.num_addresses // 256
+
+
+def test_config_rejects_a_network_too_small_for_the_gke_node_pools() -> None:
+    raw = {"cloud": "gcp", "region": "us-central1", "cluster": {"networkCidr": "10.30.0.0/20"}}
+    with pytest.raises(ConfigError) as error:
+        load_config(raw, "prod")  # prod pools may grow to 4 + 12 nodes; a /20 holds 8
+    assert [p.path for p in error.value.problems] == ["platform.cluster.networkCidr"]
+    assert "use a /19 block or larger" in str(error.value)
+
+
+def test_config_accepts_the_default_gke_network() -> None:
+    assert load_config({"cloud": "gcp", "region": "us-central1"}, "prod").cluster.network_cidr == "10.40.0.0/16"

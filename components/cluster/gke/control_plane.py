@@ -92,7 +92,12 @@ def build_cluster(
             enable_intranode_visibility=True,
             # System and workload logs and metrics to Cloud Operations. CIS GKE 5.7.1.
             logging_config=gcp.container.ClusterLoggingConfigArgs(enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]),
-            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(enable_components=["SYSTEM_COMPONENTS"]),
+            monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
+                enable_components=["SYSTEM_COMPONENTS"],
+                # The platform runs its own Prometheus (observability area); a second collector
+                # would scrape everything twice.
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=False),
+            ),
             addons_config=gcp.container.ClusterAddonsConfigArgs(
                 # Persistent disks through the CSI driver, which the encrypted StorageClass uses.
                 gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(

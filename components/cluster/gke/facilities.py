@@ -115,7 +115,8 @@ def bucket(
             name=gcp_name(f"{config.name_prefix}-{purpose}"),
             project=config.project,
             location=config.region.upper(),
-            uniform_bucket_level_access=True,  # IAM only, no per-object ACLs
+            # Encrypted at rest by Cloud Storage (always on); access is IAM only, no per-object ACLs.
+            uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             # Logs and traces age out: the add-on's retention deletes them, this rule is the backstop.
             lifecycle_rules=[
