@@ -536,3 +536,9 @@ def test_config_rejects_a_network_too_small_for_the_gke_node_pools() -> None:
 
 def test_config_accepts_the_default_gke_network() -> None:
     assert load_config({"cloud": "gcp", "region": "us-central1"}, "prod").cluster.network_cidr == "10.40.0.0/16"
+
+
+def test_facility_resources_carry_the_standard_labels(facilities: dict[str, RenderResult]) -> None:
+    for type_ in (BUCKET, CRYPTO_KEY):
+        for resource in of_type(facilities["prod"], type_):
+            assert labels_of(resource).items() >= {**TAGS, "environment": "prod"}.items(), resource["name"]
