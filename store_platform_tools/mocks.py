@@ -82,10 +82,11 @@ class PlatformMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if self.preview:
             return "", dict(args.inputs)
-        rid = fake_id(args.typ, args.name)
         computed = COMPUTED.get(args.typ)
         extra = computed(args.name, args.inputs) if computed else {}
-        return rid, {**args.inputs, "id": rid, **extra}
+        # A cloud whose ids are paths (GCP's projects/.../keyRings/...) computes its own.
+        rid = str(extra.get("id") or fake_id(args.typ, args.name))
+        return rid, {**args.inputs, **extra, "id": rid}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         fn = CALLS.get(args.token)
@@ -94,7 +95,7 @@ class PlatformMocks(mocks.Mocks):
                 f"no offline answer for provider function {args.token}; "
                 "add one with store_platform_tools.mocks.call_result"
             )
-        return fn(args.args), None
+        return fn(args.args), []  # no check failures (MockMonitor iterates this list)
 
 
 class RecordingMonitor(mocks.MockMonitor):

@@ -153,3 +153,9 @@ def translate_machine_type(instance_type: str, cloud: str) -> str | None:
 
 def known_machine_types(cloud: str) -> list[str]:
     return [row[_COLUMN[cloud]] for row in _EQUIVALENT_TYPES]
+
+
+def gke_node_capacity(network_prefixlen: int) -> int:
+    """How many GKE nodes a cluster network of this size can hold: GKE gives every node a /24
+    of pod addresses (110 pods a node), and the GKE network plan makes pods half the block."""
+    return int(2 ** (24 - (network_prefixlen + 1)))

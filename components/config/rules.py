@@ -16,6 +16,7 @@ from .clouds import (
     KUBERNETES_VERSIONS,
     MANAGED_CLOUDS,
     REGIONS,
+    gke_node_capacity,
     known_machine_types,
     translate_machine_type,
 )
@@ -144,6 +145,25 @@ def _argocd_sign_in(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _gke_pod_addresses(raw: dict) -> Iterator[Problem]:
+    cidr = _get(raw, "cluster", "networkCidr")
+    maxima = [_get(raw, "cluster", "nodePools", pool, "max") for pool in ("system", "workloads")]
+    if raw.get("cloud") != "gcp" or not isinstance(cidr, str) or not all(isinstance(m, int) for m in maxima):
+        return
+    try:
+        prefix = ipaddress.ip_network(cidr).prefixlen
+    except ValueError:
+        return  # reported by the per-key check
+    nodes = sum(maxima)
+    if nodes > gke_node_capacity(prefix):
+        wanted = next(p for p in range(prefix, 0, -1) if gke_node_capacity(p) >= nodes)
+        yield Problem(
+            f"{P}.cluster.networkCidr",
+            f"'{cidr}' holds pod addresses for {gke_node_capacity(prefix)} GKE nodes but the node pools "
+            f"may grow to {nodes}; use a /{wanted} block or larger",
+        )
+
+
 def _charts(raw: dict) -> Iterator[Problem]:
     from ..catalogue import CATALOGUE
 
@@ -166,6 +186,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _machine_types,
     _prod_capacity,
     _argocd_sign_in,
+    _gke_pod_addresses,
     _charts,
 )
 

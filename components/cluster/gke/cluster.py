@@ -1,0 +1,161 @@
+"""GkeCluster: the network, control plane, node pools, identity and KMS keys of a GKE cluster,
+and the ClusterInfo facilities add-ons use on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from ...config import PlatformConfig
+from ...tags import standard_tags
+from ..info import (
+    SYSTEM_POOL_LABEL,
+    SYSTEM_POOL_TAINT,
+    Bucket,
+    ClusterInfo,
+    Grant,
+    KmsKey,
+    Placement,
+    ServiceAccountRef,
+    WorkloadIdentity,
+)
+from . import facilities
+from .control_plane import build_cluster
+from .keys import crypto_key, grant_key_use, key_ring
+from .kubeconfig import kubeconfig
+from .network import build_network
+from .node_pools import ZONES, build_node_pool, node_service_account
+
+# APIs the cluster and its facilities call; left enabled on destroy, other stacks share the project.
+APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage")
+STORAGE_CLASS = "store-encrypted"
+
+
+class GkeCluster(pulumi.ComponentResource, ClusterInfo):
+    def __init__(self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("store-platform:cluster:GkeCluster", name, None, opts)
+        self._config = config
+        self.cloud = "gcp"
+        self.region = config.region
+        self.gcp_provider = gcp.Provider(
+            f"{name}-gcp",
+            gcp.ProviderArgs(project=config.project, region=config.region, default_labels=standard_tags(config)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        provider = self.gcp_provider
+        apis: list[pulumi.Resource] = [
+            gcp.projects.Service(
+                f"{name}-api-{api}",
+                gcp.projects.ServiceArgs(
+                    project=config.project, service=f"{api}.googleapis.com", disable_on_destroy=False
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            )
+            for api in APIS
+        ]
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        project_number = gcp.organizations.get_project_output(project_id=config.project, opts=invoke).number
+
+        # Google's own service agents encrypt with our keys: GKE for etcd, Compute Engine for disks.
+        self.key_ring = key_ring(name, config, self, provider, apis)
+        etcd_key = crypto_key(f"{name}-etcd-key", "gke-etcd-secrets", config, self.key_ring, self, provider)
+        etcd_key_grant = grant_key_use(
+            f"{name}-etcd-key-gke-agent",
+            etcd_key.id,
+            project_number.apply(
+                lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"
+            ),
+            self,
+            provider,
+            depends_on=apis,
+        )
+        # CMEK for node boot disks and persistent volumes. CIS GKE 5.9.1, 5.9.2.
+        disk_key = crypto_key(f"{name}-disk-key", "gke-disks", config, self.key_ring, self, provider)
+        disk_key_grant = grant_key_use(
+            f"{name}-disk-key-compute-agent",
+            disk_key.id,
+            project_number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
+            self,
+            provider,
+            depends_on=apis,
+        )
+
+        network = build_network(name, config, self, provider, apis)
+        zones = gcp.compute.get_zones_output(region=config.region, status="UP", opts=invoke).names.apply(
+            lambda names: sorted(names)[:ZONES]
+        )
+        self.gke = build_cluster(name, config, network, zones, etcd_key, etcd_key_grant, self, provider, apis)
+        node_account, node_roles = node_service_account(name, config, self, provider, apis)
+        pools = config.cluster.node_pools
+        node_pools = [
+            build_node_pool(
+                name,
+                role,
+                pool,
+                config,
+                self.gke,
+                node_account,
+                disk_key.id,
+                [*node_roles, disk_key_grant],
+                self,
+                provider,
+            )
+            for role, pool in (("system", pools.system), ("workloads", pools.workloads))
+        ]
+
+        self.name = self.gke.name
+        # GKE's service-account token issuer (the cluster's OIDC discovery URL).
+        self.oidc_issuer = pulumi.Output.concat(
+            f"https://container.googleapis.com/v1/projects/{config.project}/locations/{config.region}/clusters/",
+            self.gke.name,
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.gke.name, self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
+                lambda parts: kubeconfig(*parts)
+            )
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s", k8s.ProviderArgs(kubeconfig=self.kubeconfig), opts=pulumi.ResourceOptions(parent=self)
+        )
+        # GKE's default classes use Google-managed keys; add-on volumes use ours.
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage-class",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS),
+            provisioner="pd.csi.storage.gke.io",
+            parameters={"type": "pd-balanced", "disk-encryption-kms-key": disk_key.id},
+            volume_binding_mode="WaitForFirstConsumer",  # the disk is made in the pod's zone
+            allow_volume_expansion=True,
+            # Prod keeps a released volume's disk (and its data) until someone deletes it.
+            reclaim_policy="Retain" if config.is_prod else "Delete",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[disk_key_grant]),
+        )
+        self.storage_class = STORAGE_CLASS
+        self.system_placement = Placement(
+            node_selector={SYSTEM_POOL_LABEL: "system"}, tolerations=[{**SYSTEM_POOL_TAINT, "operator": "Equal"}]
+        )
+        self.ready = [*node_pools, storage_class]
+        self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
+
+    def workload_identity(
+        self, name: str, account: ServiceAccountRef, grants: Sequence[Grant], parent: pulumi.Resource
+    ) -> WorkloadIdentity:
+        return facilities.workload_identity(
+            name, account, grants, parent, config=self._config, cluster=self.gke, provider=self.gcp_provider
+        )
+
+    def kms_key(self, name: str, purpose: str, parent: pulumi.Resource) -> KmsKey | None:
+        return facilities.kms_key(
+            name, purpose, parent, config=self._config, ring=self.key_ring, provider=self.gcp_provider
+        )
+
+    def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
+        return facilities.bucket(name, purpose, parent, config=self._config, provider=self.gcp_provider)
+
+    def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
+        if internal:
+            return {"networking.gke.io/load-balancer-type": "Internal"}
+        # Backend-service-based external passthrough load balancer, GKE's recommended kind.
+        return {"cloud.google.com/l4-rbs": "enabled"}

@@ -1,0 +1,140 @@
+"""What add-ons ask of the cluster on GCP: a Google service account bound to a Kubernetes one
+through Workload Identity, a Cloud KMS key, a Cloud Storage bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ...config import PlatformConfig
+from ...tags import standard_tags
+from ..info import Bucket, BucketReadWrite, Grant, KmsKey, KmsKeyUse, SecretsRead, ServiceAccountRef, WorkloadIdentity
+from .control_plane import workload_pool
+from .keys import crypto_key, grant_key_use
+from .names import gcp_name, service_account_id
+
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+# Read, write, list and delete objects (compactors delete expired chunks); no bucket admin.
+BUCKET_READ_WRITE = "roles/storage.objectAdmin"
+# Vault's gcpckms seal reads the key's metadata (cloudkms.cryptoKeys.get) besides using it.
+KEY_VIEWER = "roles/cloudkms.viewer"
+# Objects an add-on's own retention should already have removed go this many days later.
+BUCKET_GRACE_DAYS = 7
+
+
+def workload_identity(
+    name: str,
+    account: ServiceAccountRef,
+    grants: Sequence[Grant],
+    parent: pulumi.Resource,
+    *,
+    config: PlatformConfig,
+    cluster: gcp.container.Cluster,
+    provider: gcp.Provider,
+) -> WorkloadIdentity:
+    for grant in grants:
+        if isinstance(grant, SecretsRead):
+            raise ValueError(
+                f"{name}: SecretsRead reads AWS Secrets Manager, which gcp does not have; "
+                "keep the secret in Vault (secrets.backend: vault)"
+            )
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    google_account = gcp.serviceaccount.Account(
+        f"{name}-gsa",
+        gcp.serviceaccount.AccountArgs(
+            # The environment is part of the id: every stack shares the one GCP project.
+            account_id=service_account_id(f"{config.environment}-{account.namespace}-{account.name}"),
+            display_name=f"{config.name_prefix} {account.namespace}/{account.name}",
+            project=config.project,
+        ),
+        opts=opts,
+    )
+    gcp.serviceaccount.IAMMember(
+        f"{name}-workload-identity",
+        gcp.serviceaccount.IAMMemberArgs(
+            service_account_id=google_account.name,
+            role=WORKLOAD_IDENTITY_USER,
+            member=f"serviceAccount:{workload_pool(config)}[{account.namespace}/{account.name}]",
+        ),
+        # The workload identity pool exists once a cluster that uses it does.
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[cluster]),
+    )
+    for i, grant in enumerate(grants):
+        if isinstance(grant, KmsKeyUse):
+            grant_key_use(f"{name}-kms-{i}", grant.key.key_id, google_account.member, parent, provider)
+            gcp.kms.CryptoKeyIAMMember(
+                f"{name}-kms-{i}-viewer",
+                gcp.kms.CryptoKeyIAMMemberArgs(
+                    crypto_key_id=grant.key.key_id, role=KEY_VIEWER, member=google_account.member
+                ),
+                opts=opts,
+            )
+        elif isinstance(grant, BucketReadWrite):
+            gcp.storage.BucketIAMMember(
+                f"{name}-bucket-{i}",
+                gcp.storage.BucketIAMMemberArgs(
+                    bucket=grant.bucket.name, role=BUCKET_READ_WRITE, member=google_account.member
+                ),
+                opts=opts,
+            )
+    return WorkloadIdentity(
+        service_account_annotations=google_account.email.apply(lambda email: {"iam.gke.io/gcp-service-account": email})
+    )
+
+
+def kms_key(
+    name: str,
+    purpose: str,
+    parent: pulumi.Resource,
+    *,
+    config: PlatformConfig,
+    ring: gcp.kms.KeyRing,
+    provider: gcp.Provider,
+) -> KmsKey:
+    key = crypto_key(f"{name}-kms-key", purpose, config, ring, parent, provider)
+    seal_config = pulumi.Output.all(ring.name, key.name).apply(
+        lambda names: {
+            "project": config.project,
+            "region": config.region,
+            "key_ring": names[0],
+            "crypto_key": names[1],
+        }
+    )
+    return KmsKey(seal_type="gcpckms", seal_config=seal_config, key_id=key.id)
+
+
+def bucket(
+    name: str, purpose: str, parent: pulumi.Resource, *, config: PlatformConfig, provider: gcp.Provider
+) -> Bucket:
+    created = gcp.storage.Bucket(
+        f"{name}-bucket",
+        gcp.storage.BucketArgs(
+            # Bucket names are global; the project id in front is itself globally unique.
+            name=gcp_name(f"{config.name_prefix}-{purpose}"),
+            project=config.project,
+            location=config.region.upper(),
+            # Encrypted at rest by Cloud Storage (always on); access is IAM only, no per-object ACLs.
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            # Logs and traces age out: the add-on's retention deletes them, this rule is the backstop.
+            lifecycle_rules=[
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        age=config.observability.retention_days + BUCKET_GRACE_DAYS
+                    ),
+                ),
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=1),
+                ),
+            ],
+            # Outside prod a destroy may take the data with it; prod's bucket is protected instead.
+            force_destroy=not config.is_prod,
+            labels={**standard_tags(config), "purpose": gcp_name(purpose)},
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod),
+    )
+    return Bucket(kind="gcs", name=created.name, region=config.region)

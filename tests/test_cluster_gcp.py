@@ -1,0 +1,544 @@
+"""The GKE cluster component: hardening settings, prod vs non-prod, labels, facilities, outputs."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+import components.program
+from components.cluster import (
+    SYSTEM_POOL_LABEL,
+    SYSTEM_POOL_TAINT,
+    BucketReadWrite,
+    ClusterInfo,
+    KmsKeyUse,
+    SecretsRead,
+    ServiceAccountRef,
+    create_cluster,
+)
+from components.cluster.gke.kubeconfig import kubeconfig
+from components.cluster.gke.names import gcp_name, service_account_id
+from components.cluster.gke.network import address_plan
+from components.config import ConfigError, load_config, read_stack_config
+from components.config.clouds import gke_node_capacity
+from store_platform_tools.render import RenderResult, run_program
+from store_platform_tools.stackfile import load_stack
+from tests.rendering import ROOT, of_type, one, render
+
+CLOUD_STACKS = ("dev", "staging", "prod")
+TAGS = {"project": "acme-store", "managed-by": "pulumi"}
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+NAT = "gcp:compute/routerNat:RouterNat"
+ADDRESS = "gcp:compute/address:Address"
+BUCKET = "gcp:storage/bucket:Bucket"
+# Where each labelled GCP resource type keeps its labels.
+LABELS_AT = {
+    CLUSTER: ("resourceLabels",),
+    NODE_POOL: ("nodeConfig", "resourceLabels"),
+    CRYPTO_KEY: ("labels",),
+    ADDRESS: ("labels",),
+    BUCKET: ("labels",),
+}
+
+
+def gke(stack: str) -> RenderResult:
+    return render(stack, "gcp")
+
+
+def cluster_inputs(stack: str) -> dict[str, Any]:
+    return one(gke(stack), CLUSTER)["inputs"]
+
+
+def pools(stack: str) -> dict[str, dict[str, Any]]:
+    return {r["inputs"]["name"]: r for r in of_type(gke(stack), NODE_POOL)}
+
+
+def key_id(stack: str, key: str) -> str:
+    return f"projects/acme-store/locations/us-central1/keyRings/acme-store-{stack}/cryptoKeys/{key}"
+
+
+def email_of(account: dict[str, Any]) -> str:
+    return f"{account['inputs']['accountId']}@acme-store.iam.gserviceaccount.com"
+
+
+def labels_of(resource: dict[str, Any]) -> dict[str, str]:
+    value: Any = resource["inputs"]
+    for key in LABELS_AT[resource["type"]]:
+        value = value[key]
+    return value
+
+
+# --- pure pieces -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cidr", ["10.40.0.0/16", "10.30.0.0/20"])
+def test_address_plan_ranges_lie_inside_the_network_without_overlapping(cidr: str) -> None:
+    plan = address_plan(cidr)
+    ranges = [ipaddress.IPv4Network(r) for r in (plan.nodes, plan.pods, plan.services)]
+    assert all(r.subnet_of(ipaddress.IPv4Network(cidr)) for r in ranges)
+    assert not any(a.overlaps(b) for i, a in enumerate(ranges) for b in ranges[i + 1 :])
+
+
+def test_address_plan_gives_pods_half_the_network() -> None:
+    assert address_plan("10.40.0.0/16").pods == "10.40.0.0/17"
+
+
+def test_gcp_name_cut_to_limit_keeps_long_names_distinct() -> None:
+    a, b = gcp_name("x" * 80 + "-loki"), gcp_name("x" * 80 + "-tempo")
+    assert len(a) <= 63 and len(b) <= 63 and a != b
+
+
+def test_gcp_name_starts_with_a_letter_and_is_lowercase() -> None:
+    assert gcp_name("9 Vault_Unseal") == "x-9-vault-unseal"
+
+
+def test_service_account_id_fits_iam_length_limits() -> None:
+    assert 6 <= len(service_account_id("staging-observability-opentelemetry-collector")) <= 30
+    assert len(service_account_id("ab")) == 6
+
+
+def test_kubeconfig_authenticates_through_the_gke_auth_plugin_only() -> None:
+    document = yaml.safe_load(kubeconfig("c", "203.0.113.10", "Q0E="))
+    user = document["users"][0]["user"]
+    assert set(user) == {"exec"}
+    assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert document["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+
+
+# --- control plane -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_cluster_is_regional_over_three_zones(stack: str) -> None:
+    inputs = cluster_inputs(stack)
+    assert inputs["location"] == "us-central1"
+    assert len(inputs["nodeLocations"]) == 3
+    assert all(zone.startswith("us-central1-") for zone in inputs["nodeLocations"])
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_cluster_is_vpc_native_on_the_subnet_secondary_ranges(stack: str) -> None:
+    inputs = cluster_inputs(stack)
+    subnet = one(gke(stack), "gcp:compute/subnetwork:Subnetwork")["inputs"]
+    range_names = {r["rangeName"] for r in subnet["secondaryIpRanges"]}
+    policy = inputs["ipAllocationPolicy"]
+    assert inputs["networkingMode"] == "VPC_NATIVE"
+    assert {policy["clusterSecondaryRangeName"], policy["servicesSecondaryRangeName"]} == range_names
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_subnet_has_flow_logs_and_private_google_access(stack: str) -> None:
+    subnet = one(gke(stack), "gcp:compute/subnetwork:Subnetwork")["inputs"]
+    assert subnet["privateIpGoogleAccess"] is True
+    assert subnet["logConfig"]["flowSampling"] > 0
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_nodes_are_private_in_every_environment(stack: str) -> None:
+    assert cluster_inputs(stack)["privateClusterConfig"]["enablePrivateNodes"] is True
+
+
+@pytest.mark.parametrize(("stack", "private"), [("dev", False), ("staging", False), ("prod", True)])
+def test_api_endpoint_is_private_only_in_prod(stack: str, private: bool) -> None:
+    assert cluster_inputs(stack)["privateClusterConfig"]["enablePrivateEndpoint"] is private
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_master_authorized_networks_come_from_config_and_cover_the_private_endpoint(stack: str) -> None:
+    networks = cluster_inputs(stack)["masterAuthorizedNetworksConfig"]
+    assert [b["cidrBlock"] for b in networks["cidrBlocks"]] == ["10.0.0.0/8"]
+    assert networks["gcpPublicCidrsAccessEnabled"] is False
+    assert networks["privateEndpointEnforcementEnabled"] is True
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_dataplane_v2_is_the_datapath(stack: str) -> None:
+    assert cluster_inputs(stack)["datapathProvider"] == "ADVANCED_DATAPATH"
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_workload_identity_pool_is_the_projects(stack: str) -> None:
+    assert cluster_inputs(stack)["workloadIdentityConfig"]["workloadPool"] == "acme-store.svc.id.goog"
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_cluster_follows_the_regular_release_channel_from_the_configured_minor(stack: str) -> None:
+    inputs = cluster_inputs(stack)
+    assert inputs["releaseChannel"]["channel"] == "REGULAR"
+    assert inputs["minMasterVersion"] == "1.33"
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_shielded_nodes_are_enabled(stack: str) -> None:
+    assert cluster_inputs(stack)["enableShieldedNodes"] is True
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_secrets_in_etcd_are_encrypted_with_the_clusters_kms_key(stack: str) -> None:
+    encryption = cluster_inputs(stack)["databaseEncryption"]
+    assert one(gke(stack), CRYPTO_KEY, "etcd-key")["inputs"]["name"] == "gke-etcd-secrets"
+    assert encryption == {"state": "ENCRYPTED", "keyName": key_id(stack, "gke-etcd-secrets")}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_gke_service_agent_may_use_the_etcd_key_before_the_cluster_is_created(stack: str) -> None:
+    grant = one(gke(stack), KEY_GRANT, "etcd-key-gke-agent")
+    assert grant["inputs"]["member"] == (
+        "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    )
+    assert grant["inputs"]["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["urn"] in one(gke(stack), CLUSTER)["dependencies"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_default_node_pool_is_removed(stack: str) -> None:
+    assert cluster_inputs(stack)["removeDefaultNodePool"] is True
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_maintenance_window_recurs_weekly(stack: str) -> None:
+    window = cluster_inputs(stack)["maintenancePolicy"]["recurringWindow"]
+    assert window["recurrence"].startswith("FREQ=WEEKLY")
+    assert window["startTime"] < window["endTime"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_legacy_authentication_is_off(stack: str) -> None:
+    inputs = cluster_inputs(stack)
+    assert inputs["enableLegacyAbac"] is False
+    assert inputs["masterAuth"]["clientCertificateConfig"]["issueClientCertificate"] is False
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("staging", False), ("prod", True)])
+def test_deletion_protection_only_in_prod(stack: str, protected: bool) -> None:
+    assert cluster_inputs(stack)["deletionProtection"] is protected
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("staging", False), ("prod", True)])
+def test_cluster_and_keys_are_protected_only_in_prod(stack: str, protected: bool) -> None:
+    result = gke(stack)
+    for type_ in (CLUSTER, CRYPTO_KEY, "gcp:kms/keyRing:KeyRing"):
+        assert {r["protect"] for r in of_type(result, type_)} == {protected}, type_
+
+
+# --- network egress ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_non_prod_nat_uses_automatic_addresses(stack: str) -> None:
+    assert one(gke(stack), NAT)["inputs"]["natIpAllocateOption"] == "AUTO_ONLY"
+    assert of_type(gke(stack), ADDRESS) == []
+
+
+def test_prod_nat_egresses_from_reserved_protected_addresses() -> None:
+    nat = one(gke("prod"), NAT)["inputs"]
+    addresses = of_type(gke("prod"), ADDRESS)
+    assert nat["natIpAllocateOption"] == "MANUAL_ONLY"
+    assert [link.rsplit("/", 1)[-1] for link in nat["natIps"]] == [a["inputs"]["name"] for a in addresses]
+    assert len(addresses) == 2 and all(a["protect"] for a in addresses)
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_nat_serves_every_subnet_range(stack: str) -> None:
+    assert one(gke(stack), NAT)["inputs"]["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+
+
+# --- node pools --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_run_as_a_dedicated_service_account(stack: str) -> None:
+    account = one(gke(stack), "gcp:serviceaccount/account:Account")
+    assert {p["inputs"]["nodeConfig"]["serviceAccount"] for p in pools(stack).values()} == {email_of(account)}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_service_account_holds_only_the_default_node_role(stack: str) -> None:
+    roles = of_type(gke(stack), "gcp:projects/iAMMember:IAMMember")
+    assert [r["inputs"]["role"] for r in roles] == ["roles/container.defaultNodeServiceAccount"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_use_the_gke_metadata_server(stack: str) -> None:
+    modes = {p["inputs"]["nodeConfig"]["workloadMetadataConfig"]["mode"] for p in pools(stack).values()}
+    assert modes == {"GKE_METADATA"}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_run_container_optimized_os_with_containerd(stack: str) -> None:
+    assert {p["inputs"]["nodeConfig"]["imageType"] for p in pools(stack).values()} == {"COS_CONTAINERD"}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_boot_securely_with_integrity_monitoring(stack: str) -> None:
+    for pool in pools(stack).values():
+        shielded = pool["inputs"]["nodeConfig"]["shieldedInstanceConfig"]
+        assert shielded == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_repair_and_upgrade_themselves(stack: str) -> None:
+    for pool in pools(stack).values():
+        assert pool["inputs"]["management"] == {"autoRepair": True, "autoUpgrade": True}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_boot_disks_are_encrypted_with_the_disk_key(stack: str) -> None:
+    disk_key = key_id(stack, "gke-disks")
+    assert {p["inputs"]["nodeConfig"]["bootDiskKmsKey"] for p in pools(stack).values()} == {disk_key}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_size_from_config_as_totals(stack: str) -> None:
+    expected = {"dev": (1, 2), "staging": (2, 3), "prod": (3, 4)}[stack]
+    scaling = pools(stack)["system"]["inputs"]["autoscaling"]
+    assert (scaling["totalMinNodeCount"], scaling["totalMaxNodeCount"]) == expected
+
+
+def test_machine_types_are_translated_to_gcp() -> None:
+    assert pools("prod")["workloads"]["inputs"]["nodeConfig"]["machineType"] == "n2-standard-4"
+
+
+def test_system_pool_is_labelled_and_tainted() -> None:
+    config = pools("dev")["system"]["inputs"]["nodeConfig"]
+    assert config["labels"] == {SYSTEM_POOL_LABEL: "system"}
+    assert config["taints"] == [{"key": SYSTEM_POOL_TAINT["key"], "value": "system", "effect": "NO_SCHEDULE"}]
+
+
+def test_workloads_pool_is_not_tainted() -> None:
+    assert pools("dev")["workloads"]["inputs"]["nodeConfig"]["taints"] == []
+
+
+# --- provider, labels, APIs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_gcp_provider_names_project_region_and_default_labels(stack: str) -> None:
+    provider = one(gke(stack), "pulumi:providers:gcp")
+    assert provider["inputs"]["project"] == "acme-store"
+    assert provider["inputs"]["region"] == "us-central1"
+    assert yaml.safe_load(provider["inputs"]["defaultLabels"]) == {**TAGS, "environment": stack}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_every_gcp_resource_uses_the_explicit_provider(stack: str) -> None:
+    provider = one(gke(stack), "pulumi:providers:gcp")["urn"]
+    gcp_resources = [r for r in gke(stack).resources if r["type"].startswith("gcp:")]
+    assert gcp_resources and {r["provider"] for r in gcp_resources} == {provider}
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_every_labelled_resource_carries_the_standard_labels_in_lowercase(stack: str) -> None:
+    labelled = [r for r in gke(stack).resources if r["type"] in LABELS_AT]
+    assert {r["type"] for r in labelled} >= {CLUSTER, NODE_POOL, CRYPTO_KEY}
+    for resource in labelled:
+        labels = labels_of(resource)
+        assert labels.items() >= {**TAGS, "environment": stack}.items(), resource["name"]
+        assert all(k == k.lower() and v == v.lower() for k, v in labels.items()), resource["name"]
+
+
+def test_apis_are_enabled_and_left_enabled_on_destroy() -> None:
+    services = of_type(gke("dev"), "gcp:projects/service:Service")
+    assert {"container.googleapis.com", "cloudkms.googleapis.com"} <= {s["inputs"]["service"] for s in services}
+    assert {s["inputs"]["disableOnDestroy"] for s in services} == {False}
+
+
+# --- storage class, outputs, preview -----------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_storage_class_encrypts_volumes_with_the_disk_key(stack: str) -> None:
+    storage_class = one(gke(stack), "kubernetes:storage.k8s.io/v1:StorageClass")["inputs"]
+    disk_key = key_id(stack, "gke-disks")
+    assert storage_class["provisioner"] == "pd.csi.storage.gke.io"
+    assert storage_class["parameters"]["disk-encryption-kms-key"] == disk_key
+
+
+@pytest.mark.parametrize(("stack", "policy"), [("dev", "Delete"), ("prod", "Retain")])
+def test_prod_volumes_outlive_their_claims(stack: str, policy: str) -> None:
+    assert one(gke(stack), "kubernetes:storage.k8s.io/v1:StorageClass")["inputs"]["reclaimPolicy"] == policy
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_kubeconfig_output_is_secret(stack: str) -> None:
+    assert gke(stack).outputs["kubeconfig"] == "[secret]"
+
+
+def test_outputs_name_the_cluster_region_and_oidc_issuer() -> None:
+    outputs = gke("prod").outputs
+    assert outputs["clusterName"] == "acme-store-prod"
+    assert outputs["region"] == "us-central1"
+    assert outputs["oidcIssuer"] == (
+        "https://container.googleapis.com/v1/projects/acme-store/locations/us-central1/clusters/acme-store-prod"
+    )
+
+
+def test_kubernetes_provider_depends_on_the_cluster() -> None:
+    provider = one(gke("dev"), "pulumi:providers:kubernetes")
+    assert one(gke("dev"), CLUSTER)["urn"] in provider["dependencies"]
+
+
+def test_namespaces_wait_for_the_node_pools() -> None:
+    namespace = one(gke("dev"), "kubernetes:core/v1:Namespace")
+    assert {p["urn"] for p in pools("dev").values()} <= set(namespace["dependencies"])
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_preview_declares_the_same_resources(stack: str) -> None:
+    preview = render(stack, "gcp", preview=True)
+    assert [r["urn"] for r in preview.resources] == [r["urn"] for r in gke(stack).resources]
+
+
+# --- facilities, called from a small add-on under mocks ----------------------------------
+
+
+class _AddOn(pulumi.ComponentResource):
+    """Uses every facility the way Vault and Loki do."""
+
+    def __init__(self, name: str, cluster: ClusterInfo):
+        super().__init__("test:addon:AddOn", name, None, None)
+        key = cluster.kms_key(f"{name}-seal", "vault-unseal", self)
+        bucket = cluster.bucket(f"{name}-store", "loki-chunks", self)
+        assert key and bucket
+        self.seal_config = key.seal_config
+        self.identity = cluster.workload_identity(
+            f"{name}-identity",
+            ServiceAccountRef("observability", "loki"),
+            [KmsKeyUse(key), BucketReadWrite(bucket)],
+            self,
+        )
+        self.register_outputs({})
+
+
+def _facilities(stack: str, monkeypatch: pytest.MonkeyPatch, grants_secrets: bool = False) -> RenderResult:
+    def build() -> dict[str, pulumi.Input[object]]:
+        config, _ = read_stack_config()
+        cluster = create_cluster("store-cluster", config)
+        if grants_secrets:
+            cluster.workload_identity("x", ServiceAccountRef("a", "b"), [SecretsRead("store/")], cluster)  # type: ignore[arg-type]
+        addon = _AddOn("addon", cluster)
+        return {
+            "seal": addon.seal_config,
+            "annotations": addon.identity.service_account_annotations,
+            "placement": {"nodeSelector": cluster.system_placement.node_selector},
+            "tolerations": cluster.system_placement.tolerations,
+            "internalLb": cluster.load_balancer_annotations(internal=True),
+        }
+
+    monkeypatch.setattr(components.program, "build_platform", build)
+    return run_program(load_stack(ROOT, stack, cloud="gcp"))
+
+
+@pytest.fixture(scope="module")
+def facilities() -> dict[str, RenderResult]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return {stack: _facilities(stack, monkeypatch) for stack in ("dev", "prod")}
+
+
+def test_kms_key_returns_the_gcpckms_seal_parameters(facilities: dict[str, RenderResult]) -> None:
+    assert facilities["dev"].outputs["seal"] == {
+        "project": "acme-store",
+        "region": "us-central1",
+        "key_ring": "acme-store-dev",
+        "crypto_key": "vault-unseal",
+    }
+
+
+def test_workload_identity_annotates_the_service_account_with_the_google_account(
+    facilities: dict[str, RenderResult],
+) -> None:
+    account = one(facilities["dev"], "gcp:serviceaccount/account:Account", "addon-identity-gsa")
+    assert facilities["dev"].outputs["annotations"] == {"iam.gke.io/gcp-service-account": email_of(account)}
+
+
+def test_workload_identity_binds_exactly_the_kubernetes_service_account(facilities: dict[str, RenderResult]) -> None:
+    binding = one(facilities["dev"], "gcp:serviceaccount/iAMMember:IAMMember")
+    assert binding["inputs"]["role"] == "roles/iam.workloadIdentityUser"
+    assert binding["inputs"]["member"] == "serviceAccount:acme-store.svc.id.goog[observability/loki]"
+    assert one(facilities["dev"], CLUSTER)["urn"] in binding["dependencies"]
+
+
+def test_kms_grant_lets_the_identity_use_the_key(facilities: dict[str, RenderResult]) -> None:
+    result = facilities["dev"]
+    member = "serviceAccount:" + email_of(one(result, "gcp:serviceaccount/account:Account", "addon-identity-gsa"))
+    grants = [g["inputs"] for g in of_type(result, KEY_GRANT) if g["inputs"]["member"] == member]
+    assert {g["role"] for g in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.viewer"}
+    assert {g["cryptoKeyId"] for g in grants} == {key_id("dev", "vault-unseal")}
+
+
+def test_bucket_grant_lets_the_identity_read_and_write_objects(facilities: dict[str, RenderResult]) -> None:
+    result = facilities["dev"]
+    grant = one(result, "gcp:storage/bucketIAMMember:BucketIAMMember")["inputs"]
+    assert grant["role"] == "roles/storage.objectAdmin"
+    assert grant["bucket"] == one(result, BUCKET)["inputs"]["name"]
+
+
+def test_bucket_is_private_and_ages_out_its_objects(facilities: dict[str, RenderResult]) -> None:
+    bucket = one(facilities["dev"], BUCKET)["inputs"]
+    assert bucket["publicAccessPrevention"] == "enforced"
+    assert bucket["uniformBucketLevelAccess"] is True
+    assert {"type": "Delete"} in [rule["action"] for rule in bucket["lifecycleRules"]]
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("prod", True)])
+def test_bucket_and_addon_keys_are_protected_only_in_prod(
+    facilities: dict[str, RenderResult], stack: str, protected: bool
+) -> None:
+    assert one(facilities[stack], BUCKET)["protect"] is protected
+    assert one(facilities[stack], CRYPTO_KEY, "addon-seal-kms-key")["protect"] is protected
+
+
+def test_facility_resources_are_parented_under_the_addon(facilities: dict[str, RenderResult]) -> None:
+    addon = one(facilities["dev"], "test:addon:AddOn")["urn"]
+    for type_ in (BUCKET, "gcp:serviceaccount/account:Account"):
+        parents = {r["parent"] for r in of_type(facilities["dev"], type_) if "addon" in r["name"]}
+        assert parents == {addon}
+
+
+def test_system_placement_matches_the_system_pool_taint(facilities: dict[str, RenderResult]) -> None:
+    outputs = facilities["dev"].outputs
+    assert outputs["placement"] == {"nodeSelector": {SYSTEM_POOL_LABEL: "system"}}
+    assert outputs["tolerations"] == [{**SYSTEM_POOL_TAINT, "operator": "Equal"}]
+
+
+def test_internal_load_balancer_annotation(facilities: dict[str, RenderResult]) -> None:
+    assert facilities["dev"].outputs["internalLb"] == {"networking.gke.io/load-balancer-type": "Internal"}
+
+
+def test_secrets_read_grant_is_refused_on_gcp(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="SecretsRead reads AWS Secrets Manager"):
+        _facilities("dev", monkeypatch, grants_secrets=True)
+
+
+# --- config rule: room for pod addresses -------------------------------------------------
+
+
+@pytest.mark.parametrize("cidr", ["10.40.0.0/16", "10.30.0.0/20"])
+def test_gke_node_capacity_matches_the_address_plan(cidr: str) -> None:
+    pods = ipaddress.IPv4Network(address_plan(cidr).pods)
+    assert gke_node_capacity(ipaddress.IPv4Network(cidr).prefixlen) == pods.num_addresses // 256
+
+
+def test_config_rejects_a_network_too_small_for_the_gke_node_pools() -> None:
+    raw = {"cloud": "gcp", "region": "us-central1", "cluster": {"networkCidr": "10.30.0.0/20"}}
+    with pytest.raises(ConfigError) as error:
+        load_config(raw, "prod")  # prod pools may grow to 4 + 12 nodes; a /20 holds 8
+    assert [p.path for p in error.value.problems] == ["platform.cluster.networkCidr"]
+    assert "use a /19 block or larger" in str(error.value)
+
+
+def test_config_accepts_the_default_gke_network() -> None:
+    assert load_config({"cloud": "gcp", "region": "us-central1"}, "prod").cluster.network_cidr == "10.40.0.0/16"
+
+
+def test_facility_resources_carry_the_standard_labels(facilities: dict[str, RenderResult]) -> None:
+    for type_ in (BUCKET, CRYPTO_KEY):
+        for resource in of_type(facilities["prod"], type_):
+            assert labels_of(resource).items() >= {**TAGS, "environment": "prod"}.items(), resource["name"]
