@@ -10,14 +10,13 @@ import validators
 from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
 
 
-def _default_tags(provider) -> dict:
-    props = provider.props or {}
-    return dict((props.get("defaultTags") or {}).get("tags") or props.get("defaultLabels") or {})
-
-
 def _stack_check(check):
     def validate(args, report_violation):
-        providers = {r.urn: _default_tags(r) for r in args.resources if r.resource_type.startswith("pulumi:providers:")}
+        providers = {
+            r.urn: validators.provider_default_tags(r.props or {})
+            for r in args.resources
+            if r.resource_type.startswith("pulumi:providers:")
+        }
         for r in args.resources:
             resource = validators.Resource(
                 type=r.resource_type,

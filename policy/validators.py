@@ -6,6 +6,7 @@ Each returns the violations it finds as messages (empty when the resource compli
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,17 @@ def _get(value: Any, *path: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def provider_default_tags(provider_inputs: Mapping[str, Any]) -> dict[str, str]:
+    """The tags/labels a provider adds to every resource (AWS defaultTags, GCP defaultLabels).
+    Provider inputs reach the engine JSON-encoded, so either form is read."""
+    found: Any = provider_inputs.get("defaultTags") or provider_inputs.get("defaultLabels") or {}
+    if isinstance(found, str):
+        found = json.loads(found)
+    if isinstance(found, Mapping) and "tags" in found:  # AWS nests them: defaultTags.tags
+        found = found["tags"]
+    return dict(found) if isinstance(found, Mapping) else {}
 
 
 def environment_of(r: Resource) -> str | None:

@@ -386,8 +386,8 @@ def test_kubernetes_provider_depends_on_the_cluster() -> None:
 
 
 def test_namespaces_wait_for_the_node_pools() -> None:
-    namespace = one(gke("dev"), "kubernetes:core/v1:Namespace")
-    assert {p["urn"] for p in pools("dev").values()} <= set(namespace["dependencies"])
+    namespaces = of_type(gke("dev"), "kubernetes:core/v1:Namespace")
+    assert namespaces and all({p["urn"] for p in pools("dev").values()} <= set(n["dependencies"]) for n in namespaces)
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)

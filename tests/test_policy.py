@@ -99,6 +99,18 @@ def test_missing_tags_are_a_violation():
     ]
 
 
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"defaultTags": {"tags": PROD}},
+        {"defaultTags": '{"tags": {"project": "acme-store", "environment": "prod", "managed-by": "pulumi"}}'},
+        {"defaultLabels": '{"project": "acme-store", "environment": "prod", "managed-by": "pulumi"}'},
+    ],
+)
+def test_provider_default_tags_are_read_in_either_encoding(inputs):
+    assert v.provider_default_tags(inputs) == PROD
+
+
 def test_provider_default_tags_satisfy_the_tag_rule():
     assert not v.required_tags(v.Resource("aws:kms/key:Key", {}, provider_default_tags=PROD))
 
@@ -126,11 +138,7 @@ def policy_resources(stack: str, cloud: str):
     from tests.rendering import render
 
     resources = render(stack, cloud).resources
-    defaults = {
-        r["urn"]: (r["inputs"].get("defaultTags") or {}).get("tags") or r["inputs"].get("defaultLabels") or {}
-        for r in resources
-        if r["type"].startswith("pulumi:providers:")
-    }
+    defaults = {r["urn"]: v.provider_default_tags(r["inputs"]) for r in resources if r["type"].startswith("pulumi:")}
     return [
         (r["urn"], v.Resource(r["type"], r["inputs"], r["protect"], defaults.get(r["provider"] or "", {})))
         for r in resources

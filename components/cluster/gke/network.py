@@ -51,12 +51,14 @@ def build_network(
     prefix = config.name_prefix
     plan = address_plan(config.cluster.network_cidr)
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis)
+    # The network outlives every node; in prod it is protected like the cluster and its keys.
+    network_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=config.is_prod))
     vpc = gcp.compute.Network(
         f"{name}-vpc",
         gcp.compute.NetworkArgs(
             name=prefix, project=config.project, auto_create_subnetworks=False, routing_mode="REGIONAL"
         ),
-        opts=opts,
+        opts=network_opts,
     )
     subnet = gcp.compute.Subnetwork(
         f"{name}-subnet",
