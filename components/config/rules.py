@@ -143,6 +143,29 @@ def _charts(raw: dict) -> Iterator[Problem]:
                 )
 
 
+# Sloth evaluates every SLO over one period, from its built-in 28- and 30-day window sets.
+SLO_WINDOWS_DAYS = (28, 30)
+
+
+def _slo_windows(raw: dict) -> Iterator[Problem]:
+    services = raw.get("services")
+    if not isinstance(services, dict):
+        return
+    windows = {name: _get(service, "slo", "windowDays") for name, service in services.items()}
+    known = {name: w for name, w in windows.items() if isinstance(w, int)}
+    for name, days in sorted(known.items()):
+        if days not in SLO_WINDOWS_DAYS:
+            yield Problem(f"{P}.services.{name}.slo.windowDays", f"{days} is not an SLO window Sloth has; use 28 or 30")
+    if len(set(known.values())) > 1:
+        first = sorted(known)[0]
+        for name, days in sorted(known.items()):
+            if days != known[first]:
+                yield Problem(
+                    f"{P}.services.{name}.slo.windowDays",
+                    f"Sloth evaluates all SLOs over one period; use {known[first]} like {first}, or change them all",
+                )
+
+
 RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _region,
     _kubernetes_version,
@@ -152,6 +175,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _machine_types,
     _prod_capacity,
     _charts,
+    _slo_windows,
 )
 
 
