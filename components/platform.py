@@ -10,6 +10,7 @@ from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
 from .kube import namespace
 from .mesh.enrolment import enrolment
+from .observability import Observability
 
 
 class Platform(pulumi.ComponentResource):
@@ -30,6 +31,14 @@ class Platform(pulumi.ComponentResource):
             labels={**mesh.labels, "store-platform/environment": config.environment},
             annotations=mesh.annotations,
             parent=self,
+        )
+        self.observability = Observability(
+            f"{name}-observability",
+            config,
+            secrets,
+            self.cluster,
+            self.services_namespace,
+            pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"clusterName": self.cluster.name})
 
