@@ -3,7 +3,8 @@
 - Pages (SLO fast burns, `routing="page"`) and `severity="critical"` go to PagerDuty in prod and
   to the environment's Slack channel elsewhere.
 - Tickets (SLO slow burns) and warnings go to the environment's Slack channel.
-- The Watchdog, an always-firing heartbeat, goes to the null receiver (no heartbeat service yet).
+- The Watchdog (an always-firing heartbeat) and InfoInhibitor (a helper that only mutes info
+  alerts) go to the null receiver: there is no heartbeat service yet.
 - A critical alert silences the warnings of the same alert in the same namespace.
 
 Receiver credentials are never in this config: the Slack webhook URL and the PagerDuty routing
@@ -76,7 +77,7 @@ def alertmanager_config(config: PlatformConfig, available: AvailableReceivers) -
             "group_interval": "5m",
             "repeat_interval": "4h",
             "routes": [
-                {"matchers": ['alertname="Watchdog"'], "receiver": NULL},
+                {"matchers": ['alertname=~"Watchdog|InfoInhibitor"'], "receiver": NULL},
                 {"matchers": ['severity="critical"'], "receiver": pages, "repeat_interval": "1h"},
                 {"matchers": ['routing="page"'], "receiver": pages, "repeat_interval": "1h"},
                 {"matchers": ['severity=~"warning|info"'], "receiver": slack},
