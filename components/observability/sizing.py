@@ -33,28 +33,29 @@ class Workload:
     per_node: bool = False
 
 
-# Sizes by tier: dev and local small, staging in between, prod for real traffic.
+# Sizes by tier: dev and local small, staging in between, prod for real traffic. Prod's sum has
+# to fit beside the other add-ons on the system pool (3 x 2 vCPU / 8 GiB at its minimum).
 _TIER = {"local": 0, "dev": 0, "staging": 1, "prod": 2}
 _SIZES: dict[str, tuple[PodSize, PodSize, PodSize]] = {
-    "prometheus": (PodSize(200, 1024), PodSize(500, 2048), PodSize(1000, 4096)),
+    "prometheus": (PodSize(200, 1024), PodSize(300, 2048), PodSize(500, 3072)),
     "alertmanager": (PodSize(10, 64), PodSize(20, 64), PodSize(50, 128)),
     "prometheus-operator": (PodSize(50, 128), PodSize(50, 128), PodSize(100, 256)),
-    "kube-state-metrics": (PodSize(20, 64), PodSize(50, 128), PodSize(100, 256)),
-    "node-exporter": (PodSize(20, 32), PodSize(20, 32), PodSize(50, 64)),
+    "kube-state-metrics": (PodSize(20, 64), PodSize(50, 128), PodSize(50, 256)),
+    "node-exporter": (PodSize(20, 32), PodSize(20, 32), PodSize(20, 64)),
     "grafana": (PodSize(100, 256), PodSize(100, 256), PodSize(200, 512)),
-    "loki": (PodSize(100, 256), PodSize(200, 512), PodSize(500, 1024)),  # single binary
+    "loki": (PodSize(100, 256), PodSize(200, 512), PodSize(300, 1024)),  # single binary
     "loki-gateway": (PodSize(10, 32), PodSize(20, 64), PodSize(50, 64)),
-    "loki-distributor": (PodSize(50, 128), PodSize(100, 256), PodSize(200, 256)),
-    "loki-ingester": (PodSize(100, 256), PodSize(200, 512), PodSize(500, 1024)),
-    "loki-querier": (PodSize(100, 256), PodSize(200, 512), PodSize(300, 512)),
-    "loki-query-frontend": (PodSize(50, 128), PodSize(50, 128), PodSize(100, 256)),
-    "loki-query-scheduler": (PodSize(20, 64), PodSize(20, 64), PodSize(50, 128)),
-    "loki-index-gateway": (PodSize(50, 128), PodSize(50, 256), PodSize(100, 256)),
-    "loki-compactor": (PodSize(50, 128), PodSize(100, 256), PodSize(200, 512)),
-    "collector-gateway": (PodSize(100, 256), PodSize(200, 512), PodSize(300, 1024)),
-    "collector-agent": (PodSize(50, 128), PodSize(50, 128), PodSize(100, 256)),
-    "tempo": (PodSize(100, 256), PodSize(200, 512), PodSize(500, 2048)),
-    "jaeger": (PodSize(100, 256), PodSize(200, 512), PodSize(500, 2048)),
+    "loki-distributor": (PodSize(50, 128), PodSize(50, 128), PodSize(100, 256)),
+    "loki-ingester": (PodSize(100, 256), PodSize(100, 512), PodSize(250, 1024)),
+    "loki-querier": (PodSize(100, 256), PodSize(100, 256), PodSize(200, 512)),
+    "loki-query-frontend": (PodSize(50, 128), PodSize(50, 128), PodSize(50, 128)),
+    "loki-query-scheduler": (PodSize(20, 64), PodSize(20, 64), PodSize(20, 64)),
+    "loki-index-gateway": (PodSize(50, 128), PodSize(50, 128), PodSize(50, 256)),
+    "loki-compactor": (PodSize(50, 128), PodSize(50, 256), PodSize(100, 512)),
+    "collector-gateway": (PodSize(100, 256), PodSize(100, 256), PodSize(200, 512)),
+    "collector-agent": (PodSize(50, 128), PodSize(50, 128), PodSize(50, 192)),
+    "tempo": (PodSize(100, 256), PodSize(100, 512), PodSize(250, 1024)),
+    "jaeger": (PodSize(100, 256), PodSize(100, 512), PodSize(250, 1024)),
     "sloth": (PodSize(10, 64), PodSize(10, 64), PodSize(20, 128)),
 }
 # Loki's scalable (distributed) targets; the single binary runs instead on filesystem storage.
