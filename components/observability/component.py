@@ -3,12 +3,16 @@ namespace, the SLOs in the services' namespace and the dashboards."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..addresses import MONITORING_NAMESPACE
-from ..cluster import BucketReadWrite, ClusterInfo, ServiceAccountRef
+from ..cluster import Bucket, BucketReadWrite, ClusterInfo, ServiceAccountRef
 from ..config import PlatformConfig, Secrets
 from ..kube import helm_release, namespace
 from ..mesh.metrics import request_metrics
@@ -18,6 +22,15 @@ from .prometheus import kube_prometheus_stack_values
 # Node agents (node exporter, log agent) read the host: hostPath, host network and PID. They get
 # a namespace of their own so the monitoring namespace keeps a stricter Pod Security level.
 AGENTS_NAMESPACE = "monitoring-agents"
+
+
+@dataclass(frozen=True)
+class _ObjectStorage:
+    bucket: Bucket | None
+    annotations: Any  # the service account's identity annotations (an Output on a cloud)
+    pod_labels: dict[str, str]
+
+
 _SECRET_FOR = {
     alerting.SLACK_WEBHOOK_KEY: "slackWebhookUrl",
     alerting.PAGERDUTY_KEY_KEY: "pagerdutyRoutingKey",
@@ -89,18 +102,8 @@ class Observability(pulumi.ComponentResource):
         )
 
         # Object storage where the issue asks for it: Loki from staging up, Tempo in prod.
-        loki_bucket = (
-            cluster.bucket(f"{name}-loki", "loki", self) if config.environment in ("staging", "prod") else None
-        )
-        loki_identity = (
-            cluster.workload_identity(
-                f"{name}-loki",
-                ServiceAccountRef(MONITORING_NAMESPACE, loki.SERVICE_ACCOUNT),
-                [BucketReadWrite(loki_bucket)],
-                self,
-            )
-            if loki_bucket
-            else None
+        logs = self._object_storage(
+            name, "loki", loki.SERVICE_ACCOUNT, cluster, config.environment in ("staging", "prod")
         )
         helm_release(
             f"{name}-loki",
@@ -110,67 +113,10 @@ class Observability(pulumi.ComponentResource):
             namespace=monitoring,
             parent=self,
             values=loki.loki_values(
-                config,
-                placement,
-                cluster.storage_class,
-                loki_bucket,
-                loki_identity.service_account_annotations if loki_identity else {},
-                loki_identity.pod_labels if loki_identity else {},
+                config, placement, cluster.storage_class, logs.bucket, logs.annotations, logs.pod_labels
             ),
         )
-
-        backend = tracing.trace_backend_otlp(config)
-        if config.observability.tracing == "tempo":
-            tempo_bucket = cluster.bucket(f"{name}-tempo", "tempo", self) if config.is_prod else None
-            tempo_identity = (
-                cluster.workload_identity(
-                    f"{name}-tempo",
-                    ServiceAccountRef(MONITORING_NAMESPACE, tracing.TEMPO_SERVICE_ACCOUNT),
-                    [BucketReadWrite(tempo_bucket)],
-                    self,
-                )
-                if tempo_bucket
-                else None
-            )
-            trace_values = tracing.tempo_values(
-                config,
-                placement,
-                cluster.storage_class,
-                tempo_bucket,
-                tempo_identity.service_account_annotations if tempo_identity else {},
-                tempo_identity.pod_labels if tempo_identity else {},
-            )
-        else:
-            trace_values = tracing.jaeger_values(config, placement)
-        helm_release(
-            f"{name}-{config.observability.tracing}",
-            config.observability.tracing,
-            config,
-            cluster,
-            namespace=monitoring,
-            values=trace_values,
-            parent=self,
-        )
-        helm_release(
-            f"{name}-otel-collector",
-            "opentelemetry-collector",
-            config,
-            cluster,
-            namespace=monitoring,
-            values=collector.gateway_values(config, placement, f"{backend.host}:{backend.port}"),
-            parent=self,
-            depends_on=crds,
-        )
-        helm_release(
-            f"{name}-otel-agent",
-            "opentelemetry-collector",
-            config,
-            cluster,
-            namespace=agents,
-            values=collector.agent_values(config),
-            parent=self,
-            depends_on=crds,
-        )
+        self._traces(name, config, cluster, monitoring, agents, crds)
 
         sloth = helm_release(
             f"{name}-sloth",
@@ -204,6 +150,71 @@ class Observability(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
             )
         self.register_outputs({"namespaces": list(self.namespaces), "monitoringCrds": self.monitoring_crds.urn})
+
+    def _object_storage(
+        self, name: str, purpose: str, service_account: str, cluster: ClusterInfo, wanted: bool
+    ) -> _ObjectStorage:
+        """A bucket for `purpose` and the identity `service_account` reaches it with, where wanted
+        and where the cluster has object storage (an existing cluster has none)."""
+        bucket = cluster.bucket(f"{name}-{purpose}", purpose, self) if wanted else None
+        if bucket is None:
+            return _ObjectStorage(None, {}, {})
+        identity = cluster.workload_identity(
+            f"{name}-{purpose}",
+            ServiceAccountRef(MONITORING_NAMESPACE, service_account),
+            [BucketReadWrite(bucket)],
+            self,
+        )
+        return _ObjectStorage(bucket, identity.service_account_annotations, identity.pod_labels)
+
+    def _traces(
+        self,
+        name: str,
+        config: PlatformConfig,
+        cluster: ClusterInfo,
+        monitoring: k8s.core.v1.Namespace,
+        agents: k8s.core.v1.Namespace,
+        crds: Sequence[pulumi.Resource],
+    ) -> None:
+        """The trace backend, the OTLP gateway in front of it, and the node log agents."""
+        placement = cluster.system_placement
+        if config.observability.tracing == "tempo":
+            traces = self._object_storage(name, "tempo", tracing.TEMPO_SERVICE_ACCOUNT, cluster, config.is_prod)
+            backend_values = tracing.tempo_values(
+                config, placement, cluster.storage_class, traces.bucket, traces.annotations, traces.pod_labels
+            )
+        else:
+            backend_values = tracing.jaeger_values(config, placement)
+        helm_release(
+            f"{name}-{config.observability.tracing}",
+            config.observability.tracing,
+            config,
+            cluster,
+            namespace=monitoring,
+            values=backend_values,
+            parent=self,
+        )
+        backend = tracing.trace_backend_otlp(config)
+        helm_release(
+            f"{name}-otel-collector",
+            "opentelemetry-collector",
+            config,
+            cluster,
+            namespace=monitoring,
+            values=collector.gateway_values(config, placement, f"{backend.host}:{backend.port}"),
+            parent=self,
+            depends_on=crds,
+        )
+        helm_release(
+            f"{name}-otel-agent",
+            "opentelemetry-collector",
+            config,
+            cluster,
+            namespace=agents,
+            values=collector.agent_values(config),
+            parent=self,
+            depends_on=crds,
+        )
 
     def _alert_receivers(
         self,
