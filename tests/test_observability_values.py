@@ -146,6 +146,17 @@ def test_loki_on_azure_uses_the_federated_token_not_a_key():
     assert "accountKey" not in azure
 
 
+@pytest.mark.parametrize("bucket", [None, "s3"])
+def test_loki_runs_exactly_one_deployment_mode(bucket):
+    # The chart's validate.yaml fails a release with replicas in two modes at once.
+    values = loki_values(_cfg("prod"), SYSTEM, "gp3", _bucket(bucket) if bucket else None, {}, {})
+    scalable = sum(values[t]["replicas"] for t in ("read", "write", "backend"))
+    distributed = sum(values.get(t, {}).get("replicas", 0) for t in ("distributor", "ingester", "querier", "compactor"))
+    monolithic = values["singleBinary"]["replicas"]
+    assert scalable == 0
+    assert (monolithic > 0) != (distributed > 0)
+
+
 def test_loki_service_account_carries_the_workload_identity():
     annotations = pulumi.Output.from_input({"eks.amazonaws.com/role-arn": "arn"})
     pod_labels = {"azure.workload.identity/use": "true"}

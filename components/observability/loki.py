@@ -26,6 +26,7 @@ _TARGET_KEYS = {
     "index-gateway": "indexGateway",
     "compactor": "compactor",
 }
+_SIMPLE_SCALABLE = ("read", "write", "backend")
 # Targets the platform does not run: no log-based alerting rules, no blooms, no patterns.
 _DISABLED = ("ruler", "bloomGateway", "bloomPlanner", "bloomBuilder", "patternIngester", "overridesExporter")
 
@@ -93,6 +94,9 @@ def loki_values(
         "lokiCanary": {"enabled": False},
         "test": {"enabled": False},
         **{target: {"enabled": False} for target in _DISABLED},
+        # The chart refuses to mix modes: the SimpleScalable targets (3 replicas each by
+        # default) must be at zero in Monolithic and Distributed mode alike.
+        **{target: {"replicas": 0} for target in _SIMPLE_SCALABLE},
     }
     if not distributed:
         values["singleBinary"] = _placed(
