@@ -14,7 +14,8 @@ from components.observability.alerting import AvailableReceivers
 from components.observability.collector import agent_config, agent_values, gateway_config, gateway_values
 from components.observability.loki import loki_values
 from components.observability.prometheus import high_cardinality_relabelings, kube_prometheus_stack_values
-from components.observability.tracing import tempo_values
+from components.observability.slo import sloth_values
+from components.observability.tracing import jaeger_values, tempo_values
 
 SYSTEM = Placement(node_selector={"store-platform/pool": "system"}, tolerations=[dict(SYSTEM_POOL_TAINT)])
 BOTH = AvailableReceivers(slack=True, pagerduty=True)
@@ -261,3 +262,25 @@ def test_agent_ships_logs_to_loki_over_otlp():
     config = agent_config()
     assert config["exporters"]["otlphttp/loki"]["logs_endpoint"] == f"{LOKI.url}/otlp/v1/logs"
     assert config["service"]["pipelines"]["logs"]["exporters"] == ["otlphttp/loki"]
+
+
+# --- Hardening --------------------------------------------------------------------------------
+
+
+def _restricted(context: dict) -> bool:
+    return context.get("seccompProfile") == {"type": "RuntimeDefault"} and context.get("runAsNonRoot") is True
+
+
+def test_charts_without_security_contexts_get_restricted_ones():
+    config = _cfg("dev")
+    tempo = tempo_values(config, SYSTEM, "gp3", None, {}, {})
+    jaeger = jaeger_values(config, SYSTEM)["jaeger"]
+    gateway = gateway_values(config, SYSTEM, "tempo:4317")
+    sloth = sloth_values(config)["securityContext"]
+    pods = (tempo["securityContext"], jaeger["podSecurityContext"], gateway["podSecurityContext"], sloth["pod"])
+    containers = (tempo["tempo"]["securityContext"], jaeger["securityContext"], gateway["securityContext"])
+    for context in (*pods, *containers, sloth["container"]):
+        assert _restricted(context)
+    for context in (*containers, sloth["container"]):
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}

@@ -17,6 +17,7 @@ from typing import Any
 from ..addresses import LOKI, OTEL_COLLECTOR_GRPC, OTEL_COLLECTOR_HTTP, PROMETHEUS, SERVICES_NAMESPACE
 from ..cluster import SYSTEM_POOL_TAINT, Placement
 from ..config import PlatformConfig
+from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
 from .sizing import replicas, size
 
 # contrib: the core image lacks k8sattributes, tail_sampling, loadbalancing and filelog.
@@ -133,6 +134,8 @@ def gateway_values(config: PlatformConfig, placement: Placement, trace_backend: 
         "fullnameOverride": OTEL_COLLECTOR_GRPC.service,  # the Service the mesh's tracing points at
         "image": IMAGE,
         "replicaCount": replicas(config, "collector-gateway"),
+        "podSecurityContext": RESTRICTED_POD,
+        "securityContext": RESTRICTED_CONTAINER,
         "resources": size(config, "collector-gateway").resources(),
         "nodeSelector": placement.node_selector,
         "tolerations": placement.tolerations,

@@ -14,6 +14,7 @@ from typing import Any
 from ..config import PlatformConfig
 from ..mesh.metrics import RequestMetrics
 from .alerting import PAGE_LABELS, TICKET_LABELS
+from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
 from .sizing import size
 
 # Upper bounds (le) of each mesh's request-duration histogram, in ms: Istio's default buckets
@@ -99,4 +100,6 @@ def sloth_values(config: PlatformConfig) -> dict[str, Any]:
         "commonPlugins": {"enabled": False},
         "metrics": {"enabled": True},
         "resources": size(config, "sloth").resources(),
+        # The chart sets no security context; nobody (65534), as the image does not name a user.
+        "securityContext": {"pod": RESTRICTED_POD | {"runAsUser": 65534}, "container": RESTRICTED_CONTAINER},
     }

@@ -11,6 +11,7 @@ from typing import Any
 from ..addresses import MONITORING_NAMESPACE, PROMETHEUS, Endpoint
 from ..cluster import Bucket, Placement
 from ..config import PlatformConfig
+from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
 from .sizing import size
 
 TRACES_UID = "traces"  # the Grafana data source every trace link points at, whichever backend
@@ -98,7 +99,9 @@ def tempo_values(
             },
             "overrides": {"defaults": {"metrics_generator": {"processors": ["service-graphs", "span-metrics"]}}},
             "resources": size(config, "tempo").resources(),
+            "securityContext": RESTRICTED_CONTAINER,
         },
+        "securityContext": RESTRICTED_POD,
         # The WAL (and, without a bucket, the traces) need a volume that survives a restart.
         "persistence": {"enabled": True, "storageClassName": storage_class, "size": "10Gi" if bucket else "20Gi"},
         "serviceAccount": {"name": TEMPO_SERVICE_ACCOUNT, "annotations": service_account_annotations},
@@ -116,6 +119,8 @@ def jaeger_values(config: PlatformConfig, placement: Placement) -> dict[str, Any
         "jaeger": {
             "replicas": 1,
             "resources": size(config, "jaeger").resources(),
+            "podSecurityContext": RESTRICTED_POD,
+            "securityContext": RESTRICTED_CONTAINER,
             "nodeSelector": placement.node_selector,
             "tolerations": placement.tolerations,
         },
