@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 import yaml
 
-from components.config import load_config
+from components.config import ConfigError, load_config
 from components.observability.alerting import (
     PAGE_LABELS,
     SECRETS_DIR,
@@ -15,8 +16,10 @@ from components.observability.alerting import (
     AvailableReceivers,
     alertmanager_config,
 )
+from store_platform_tools.render import run_program
+from store_platform_tools.stackfile import load_stack
 from tests.alertmanager_routes import inhibited, receivers_for
-from tests.rendering import one, release, render
+from tests.rendering import ROOT, one, release, render
 
 BOTH = AvailableReceivers(slack=True, pagerduty=True)
 
@@ -107,3 +110,16 @@ def test_critical_does_not_inhibit_another_namespaces_warning():
     warning = {"alertname": "KubeletDown", "namespace": "store", "severity": "warning"}
     critical = {"alertname": "KubeletDown", "namespace": "kube-system", "severity": "critical"}
     assert not inhibited(config, warning, [critical])
+
+
+def test_a_missing_slack_webhook_is_a_config_error_in_prod():
+    stack = load_stack(ROOT, "prod", cloud="existing")
+    missing = "store-platform:slackWebhookUrl"
+    without = dataclasses.replace(
+        stack,
+        values={k: v for k, v in stack.values.items() if k != missing},
+        secret_keys=[k for k in stack.secret_keys if k != missing],
+    )
+    with pytest.raises(ConfigError) as error:
+        run_program(without)
+    assert [p.path for p in error.value.problems] == [missing]
