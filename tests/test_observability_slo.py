@@ -87,7 +87,7 @@ def test_sloth_fetches_no_plugins_at_start_up():
 def test_a_window_sloth_does_not_have_is_a_config_error():
     with pytest.raises(ConfigError) as error:
         _cfg(services={"auth": {"slo": {"windowDays": 14}}})
-    assert any(p.path == "platform.services.auth.slo.windowDays" for p in error.value.problems)
+    assert [p.path for p in error.value.problems] == ["platform.services.auth.slo.windowDays"]
 
 
 def test_services_with_different_windows_are_a_config_error():

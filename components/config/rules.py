@@ -152,17 +152,18 @@ def _slo_windows(raw: dict) -> Iterator[Problem]:
     if not isinstance(services, dict):
         return
     windows = {name: _get(service, "slo", "windowDays") for name, service in services.items()}
-    known = {name: w for name, w in windows.items() if isinstance(w, int)}
-    for name, days in sorted(known.items()):
+    known = {name: days for name, days in sorted(windows.items()) if isinstance(days, int)}
+    for name, days in known.items():
         if days not in SLO_WINDOWS_DAYS:
             yield Problem(f"{P}.services.{name}.slo.windowDays", f"{days} is not an SLO window Sloth has; use 28 or 30")
-    if len(set(known.values())) > 1:
-        first = sorted(known)[0]
-        for name, days in sorted(known.items()):
-            if days != known[first]:
+    valid = [days for days in known.values() if days in SLO_WINDOWS_DAYS]
+    if len(set(valid)) > 1:
+        usual = max(set(valid), key=lambda days: (valid.count(days), days))
+        for name, days in known.items():
+            if days in SLO_WINDOWS_DAYS and days != usual:
                 yield Problem(
                     f"{P}.services.{name}.slo.windowDays",
-                    f"Sloth evaluates all SLOs over one period; use {known[first]} like {first}, or change them all",
+                    f"Sloth evaluates all SLOs over one period; use {usual} like the other services, or change all",
                 )
 
 
