@@ -22,6 +22,7 @@ _ISTIO = "https://istio-release.storage.googleapis.com/charts"
 _LINKERD = "https://helm.linkerd.io/edge"
 _ARGO = "https://argoproj.github.io/argo-helm"
 _GRAFANA = "https://grafana-community.github.io/helm-charts"
+_PROMETHEUS = "https://prometheus-community.github.io/helm-charts"
 
 CATALOGUE: dict[str, Chart] = {
     # Istio's charts move together: one release (1.30.x is supported; 1.29 reached end of life 2026-10).
@@ -34,9 +35,10 @@ CATALOGUE: dict[str, Chart] = {
     "linkerd-cni": Chart("linkerd2-cni", _LINKERD, "2025.11.2"),
     "argo-cd": Chart("argo-cd", _ARGO, "10.1.1"),
     "argo-rollouts": Chart("argo-rollouts", _ARGO, "2.41.0"),
-    "kube-prometheus-stack": Chart(
-        "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "88.5.3"
-    ),
+    # The operator's CRDs on their own, so other areas' ServiceMonitors and PrometheusRules do not
+    # wait for the whole stack; 31.0.1 carries operator v0.93.1, the stack's own operator version.
+    "prometheus-operator-crds": Chart("prometheus-operator-crds", _PROMETHEUS, "31.0.1"),
+    "kube-prometheus-stack": Chart("kube-prometheus-stack", _PROMETHEUS, "88.5.3"),
     "loki": Chart("loki", _GRAFANA, "18.11.0"),
     "tempo": Chart("tempo", _GRAFANA, "2.2.4"),
     "opentelemetry-collector": Chart(

@@ -12,6 +12,7 @@ from .gitops import GitOps
 from .kube import namespace
 from .mesh import Mesh
 from .mesh.enrolment import enrolment
+from .observability import Observability
 
 
 class Platform(pulumi.ComponentResource):
@@ -35,9 +36,18 @@ class Platform(pulumi.ComponentResource):
             annotations=mesh.annotations,
             parent=self,
         )
-        # monitoring_crds: Observability.monitoring_crds once that area is merged (none yet here).
-        self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
-        self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, None, pulumi.ResourceOptions(parent=self))
+        self.observability = Observability(
+            f"{name}-observability",
+            config,
+            secrets,
+            self.cluster,
+            self.services_namespace,
+            pulumi.ResourceOptions(parent=self),
+        )
+        crds = self.observability.monitoring_crds
+        # Mesh, GitOps and security do not wait for each other: they install in parallel.
+        self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
+        self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:

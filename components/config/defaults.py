@@ -69,7 +69,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
                 "workloads": {"instanceType": "m7i.large", "min": 1, "max": 4, "diskGb": 50},
             },
         },
-        "observability": {"retentionDays": 7},
+        "observability": {"retentionDays": 7, "slackChannel": "#store-alerts-dev"},
         "policy": {"enforcement": "warn"},
     },
     "staging": {
@@ -84,7 +84,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
                 "workloads": {"instanceType": "m7i.xlarge", "min": 2, "max": 6, "diskGb": 80},
             },
         },
-        "observability": {"retentionDays": 15},
+        "observability": {"retentionDays": 15, "slackChannel": "#store-alerts-staging"},
         "policy": {"enforcement": "dryrun"},
     },
     "prod": {
@@ -101,7 +101,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
                 "workloads": {"instanceType": "m7i.xlarge", "min": 3, "max": 12, "diskGb": 100},
             },
         },
-        "observability": {"retentionDays": 30},
+        "observability": {"retentionDays": 30, "slackChannel": "#store-alerts-prod"},
         "policy": {"enforcement": "deny"},
     },
     "local": {
@@ -118,7 +118,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
                 "workloads": {"instanceType": "m7i.large", "min": 1, "max": 1, "diskGb": 20},
             },
         },
-        "observability": {"retentionDays": 2},
+        "observability": {"retentionDays": 2, "slackChannel": "#store-alerts-local"},
         "policy": {"enforcement": "warn"},
     },
 }

@@ -150,6 +150,9 @@ class GitOpsConfig(Section):
 class ObservabilityConfig(Section):
     tracing: Literal["tempo", "jaeger"] = Field(description="Trace backend")
     retention_days: int = Field(ge=1, le=400, description="Metrics, logs and traces retention")
+    slack_channel: str = Field(
+        pattern=r"^#[a-z0-9][a-z0-9_-]{0,79}$", description="Slack channel for this environment's tickets and warnings"
+    )
 
 
 class SecretsConfig(Section):

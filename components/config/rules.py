@@ -177,6 +177,30 @@ def _charts(raw: dict) -> Iterator[Problem]:
                 )
 
 
+# Sloth evaluates every SLO over one period, from its built-in 28- and 30-day window sets.
+SLO_WINDOWS_DAYS = (28, 30)
+
+
+def _slo_windows(raw: dict) -> Iterator[Problem]:
+    services = raw.get("services")
+    if not isinstance(services, dict):
+        return
+    windows = {name: _get(service, "slo", "windowDays") for name, service in services.items()}
+    known = {name: days for name, days in sorted(windows.items()) if isinstance(days, int)}
+    for name, days in known.items():
+        if days not in SLO_WINDOWS_DAYS:
+            yield Problem(f"{P}.services.{name}.slo.windowDays", f"{days} is not an SLO window Sloth has; use 28 or 30")
+    valid = [days for days in known.values() if days in SLO_WINDOWS_DAYS]
+    if len(set(valid)) > 1:
+        usual = max(set(valid), key=lambda days: (valid.count(days), days))
+        for name, days in known.items():
+            if days in SLO_WINDOWS_DAYS and days != usual:
+                yield Problem(
+                    f"{P}.services.{name}.slo.windowDays",
+                    f"Sloth evaluates all SLOs over one period; use {usual} like the other services, or change all",
+                )
+
+
 RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _region,
     _kubernetes_version,
@@ -188,6 +212,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _argocd_sign_in,
     _gke_pod_addresses,
     _charts,
+    _slo_windows,
 )
 
 
