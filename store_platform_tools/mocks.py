@@ -90,7 +90,7 @@ class PlatformMocks(mocks.Mocks):
                 f"no offline answer for provider function {args.token}; "
                 "add one with store_platform_tools.mocks.call_result"
             )
-        return fn(args.args), None
+        return fn(args.args), []  # no check failures (None is iterated by the SDK)
 
 
 class RecordingMonitor(mocks.MockMonitor):
