@@ -184,6 +184,14 @@ def test_public_api_endpoint_admits_only_the_authorized_networks(stack: str) -> 
     assert vpc["publicAccessCidrs"] == ["10.0.0.0/8"]
 
 
+def test_authorized_networks_reach_the_private_endpoint_over_https() -> None:
+    rule = inputs("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert (rule["cidrIpv4"], rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("10.0.0.0/8", "tcp", 443, 443)
+    group = one(aws("prod"), "aws:ec2/securityGroup:SecurityGroup", "-api-access")
+    assert rule["securityGroupId"].startswith(group["name"])
+    assert [g.rsplit("-", 1)[0] for g in inputs("prod", CLUSTER)["vpcConfig"]["securityGroupIds"]] == [group["name"]]
+
+
 def test_cluster_runs_the_configured_kubernetes_version(tmp_path: Any) -> None:
     result = render_with("dev", tmp_path, {"cluster": {"kubernetesVersion": "1.35"}}, cloud="aws")
     assert one(result, CLUSTER)["inputs"]["version"] == "1.35"

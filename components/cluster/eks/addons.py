@@ -144,7 +144,7 @@ def build_scheduled_addons(
     nodes: Sequence[pulumi.Resource],
 ) -> list[aws.eks.Addon]:
     """CoreDNS and the EBS CSI driver (with its own IRSA role), on the system pool once it exists."""
-    opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(nodes))
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
     versions = ADDON_VERSIONS[kubernetes_version]
     ebs_role = irsa_role(f"{name}-ebs-csi", oidc, EBS_CSI_ACCOUNT, "EBS CSI driver: manages volumes", opts)
     ebs_policy = aws.iam.RolePolicyAttachment(
@@ -153,8 +153,9 @@ def build_scheduled_addons(
         policy_arn=f"{MANAGED_POLICY}/service-role/AmazonEBSCSIDriverPolicy",
         opts=opts,
     )
+    on_nodes = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(nodes)))
     return [
-        _addon(name, "coredns", cluster, versions["coredns"], coredns_configuration(placement), None, opts),
+        _addon(name, "coredns", cluster, versions["coredns"], coredns_configuration(placement), None, on_nodes),
         _addon(
             name,
             "aws-ebs-csi-driver",
@@ -162,7 +163,7 @@ def build_scheduled_addons(
             versions["aws-ebs-csi-driver"],
             ebs_csi_configuration(placement),
             ebs_role,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[ebs_policy])),
+            pulumi.ResourceOptions.merge(on_nodes, pulumi.ResourceOptions(depends_on=[ebs_policy])),
         ),
     ]
 

@@ -86,6 +86,7 @@ def build_control_plane(
         opts=opts,
     )
 
+    api_access = _private_api_access(name, config, cluster_name, network, opts)
     cluster = aws.eks.Cluster(
         f"{name}-eks",
         name=cluster_name,
@@ -100,6 +101,7 @@ def build_control_plane(
             endpoint_private_access=True,
             endpoint_public_access=not config.cluster.private_endpoint,
             public_access_cidrs=None if config.cluster.private_endpoint else config.cluster.authorized_networks,
+            security_group_ids=[api_access.id],
         ),
         encryption_config=aws.eks.ClusterEncryptionConfigArgs(
             provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn), resources=["secrets"]
@@ -137,6 +139,7 @@ def build_control_plane(
     )
 
     issuer: pulumi.Output[str] = cluster.identities.apply(oidc_issuer)
+    # No thumbprint list: IAM checks the issuer's TLS certificate against its trusted root CAs.
     oidc_provider = aws.iam.OpenIdConnectProvider(
         f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], opts=opts
     )
@@ -150,6 +153,33 @@ def build_control_plane(
         kubeconfig=pulumi.Output.secret(kubeconfig),  # type: ignore[arg-type]  # Output.secret is typed too narrowly
         account_id=caller.account_id,
     )
+
+
+def _private_api_access(
+    name: str, config: PlatformConfig, cluster_name: str, network: Network, opts: pulumi.ResourceOptions
+) -> aws.ec2.SecurityGroup:
+    """Lets the authorized networks (VPN, peered office ranges) reach the private endpoint: the
+    cluster security group EKS creates admits only the nodes. Prod's only way in for operators
+    and for the Pulumi run itself."""
+    group = aws.ec2.SecurityGroup(
+        f"{name}-api-access",
+        vpc_id=network.vpc.id,
+        description=f"HTTPS to the {cluster_name} API server from the authorized networks",
+        tags={"Name": f"{cluster_name}-api-access"},
+        opts=opts,
+    )
+    for i, cidr in enumerate(config.cluster.authorized_networks):
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-api-access-{i}",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=cidr,
+            description="Kubernetes API",
+            opts=opts,
+        )
+    return group
 
 
 def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity] | None) -> str:
