@@ -109,12 +109,12 @@ def build_control_plane(
         enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
         access_config=aws.eks.ClusterAccessConfigArgs(
             # Access entries only, and no hidden admin for whoever created the cluster (EKS Best
-            # Practices Guide, Security > IAM > "Use EKS access entries" and "Remove the
-            # cluster-admin permissions from the cluster creator principal").
+            # Practices Guide, Security > Identity and Access Management: manage access with
+            # access entries, do not leave the cluster creator as an invisible cluster-admin).
             authentication_mode="API",
             bootstrap_cluster_creator_admin_permissions=False,
         ),
-        # The core add-ons are installed below as managed, pinned EKS add-ons instead.
+        # No unmanaged vpc-cni/kube-proxy/coredns: addons.py installs them as pinned EKS add-ons.
         bootstrap_self_managed_addons=False,
         deletion_protection=config.is_prod,
         opts=pulumi.ResourceOptions.merge(protected, pulumi.ResourceOptions(depends_on=[log_group, *role_policies])),

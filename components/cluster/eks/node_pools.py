@@ -24,7 +24,7 @@ from .iam import MANAGED_POLICY, service_trust_policy
 from .network import Network
 
 # No CNI policy on the node role: the VPC CNI has its own IRSA role (EKS Best Practices Guide,
-# Networking > VPC CNI > "Use IRSA for the CNI"); pods cannot reach the node role anyway.
+# Networking > Amazon VPC CNI: give the CNI its own IAM role rather than the node's).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 _TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
 # Graviton families carry a "g" right after the generation: m7g, c7gn, r8g, t4g, x2gd.
