@@ -79,7 +79,7 @@ def _access_entry(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 @call_result("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _zones(args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or DEFAULT_REGION
-    return {"names": [f"{region}{zone}" for zone in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)]}
+    return {"names": [f"{region}{zone}" for zone in "abc"]}
 
 
 @call_result("aws:index/getCallerIdentity:getCallerIdentity")

@@ -19,9 +19,11 @@ import pulumi_kubernetes as k8s
 from ..info import Placement, ServiceAccountRef
 from .iam import MANAGED_POLICY, OidcProvider, irsa_role
 
-# Kubernetes minor -> add-on -> EKS add-on version, as `aws eks describe-addon-versions
-# --kubernetes-version <minor>` lists them (checked 2026-11-30). One row per minor that
-# components/config/clouds.py accepts for aws.
+# Kubernetes minor -> add-on -> EKS add-on version. One row per minor components/config/clouds.py
+# accepts for aws. Looked up 2026-11-30 from published EKS add-on versions (vpc-cni v1.22.4 and
+# aws-ebs-csi-driver v1.63.1 are offered for 1.31 through 1.36; kube-proxy and coredns follow
+# the minor). Confirm a new row with `aws eks describe-addon-versions --kubernetes-version <minor>
+# --addon-name <add-on>` before merging it.
 ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.33": {
         "vpc-cni": "v1.22.4-eksbuild.3",
