@@ -18,10 +18,15 @@ from .iam import IRSA_ANNOTATION, OidcProvider, grant_statements, irsa_role, pol
 _BUCKET_PREFIX_MAX = 37
 
 
+def slug(name_prefix: str, name: str, limit: int) -> str:
+    """`<project>-<environment>-<name>` in lowercase letters, digits and hyphens, at most `limit` long."""
+    text = re.sub(r"[^a-z0-9-]+", "-", f"{name_prefix}-{name}".lower())
+    return text[:limit].rstrip("-")
+
+
 def bucket_prefix(name_prefix: str, name: str) -> str:
-    """A readable, valid S3 bucket name prefix: lowercase, hyphens, ending in a hyphen."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", f"{name_prefix}-{name}".lower())
-    return slug[: _BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+    """A readable, valid S3 bucket name prefix, ending in a hyphen before S3's unique suffix."""
+    return slug(name_prefix, name, _BUCKET_PREFIX_MAX - 1) + "-"
 
 
 def lifecycle_expiry_days(retention_days: int) -> int:
@@ -66,7 +71,7 @@ def kms_key(name: str, purpose: str, config: PlatformConfig, opts: pulumi.Resour
     )
     aws.kms.Alias(
         f"{name}-key-alias",
-        name=f"alias/{bucket_prefix(config.name_prefix, name).rstrip('-')}",
+        name=f"alias/{slug(config.name_prefix, name, 200)}",
         target_key_id=key.key_id,
         opts=opts,
     )
