@@ -151,6 +151,11 @@ class PlatformConfig(Section):
     cloud: Cloud
     region: str = Field(min_length=1)
     project: str = Field(description="Name prefix; the GCP project id on gcp")
+    subscription_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+        description="Azure subscription the stack deploys into (cloud: azure); unset: the Azure login's subscription",
+    )
     cluster: ClusterConfig
     mesh: MeshConfig
     gitops: GitOpsConfig
