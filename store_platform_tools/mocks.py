@@ -83,14 +83,14 @@ class PlatformMocks(mocks.Mocks):
         extra = computed(args.name, args.inputs) if computed else {}
         return rid, {**args.inputs, "id": rid, **extra}
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fn = CALLS.get(args.token)
         if fn is None:
             raise NotImplementedError(
                 f"no offline answer for provider function {args.token}; "
                 "add one with store_platform_tools.mocks.call_result"
             )
-        return fn(args.args), None
+        return fn(args.args), []  # no check failures (the mock monitor iterates this list)
 
 
 class RecordingMonitor(mocks.MockMonitor):
