@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ..mocks import call_result, computed_outputs
+from ..mocks import call_result, computed_outputs, output_shape
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 TENANT_ID = "00000000-0000-4000-8000-000000000002"
@@ -77,23 +77,27 @@ def _storage_account(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"name": account, "primaryEndpoints": {"blob": f"https://{account}.blob.core.windows.net/"}}
 
 
+@output_shape("azure-native:containerservice:ManagedCluster")
+def _managed_cluster_state(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The input lists the user-assigned identity ids; the output maps each id to its principal."""
+    identity = inputs.get("identity")
+    if not identity or "userAssignedIdentities" not in identity:
+        return inputs
+    identities = {
+        str(rid): {"principalId": _uuid("principal", str(rid)), "clientId": _uuid("client", str(rid))}
+        for rid in identity["userAssignedIdentities"]
+    }
+    return {**inputs, "identity": {**identity, "userAssignedIdentities": identities}}
+
+
 @computed_outputs("azure-native:containerservice:ManagedCluster")
 def _managed_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     cluster = inputs.get("resourceName", name)
     location = inputs.get("location", "eastus")
     private = (inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster", False)
     fqdn = f"{inputs.get('dnsPrefix', cluster)}-{_uuid('fqdn', cluster)[:8]}.hcp.{location}.azmk8s.io"
-    identity = inputs.get("identity") or {}
     return {
         "name": cluster,
-        # The input lists identity ids; the output maps each id to its principal.
-        "identity": {
-            **identity,
-            "userAssignedIdentities": {
-                rid: {"principalId": _uuid("principal", rid), "clientId": _uuid("client", rid)}
-                for rid in identity.get("userAssignedIdentities", [])
-            },
-        },
         "fqdn": None if private else fqdn,
         "privateFQDN": fqdn.replace(".hcp.", ".privatelink.") if private else None,
         "oidcIssuerProfile": {
