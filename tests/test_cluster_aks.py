@@ -185,13 +185,6 @@ def test_non_prod_api_server_admits_only_the_authorized_ranges(stack):
     assert access == {"authorizedIPRanges": ["10.0.0.0/8"]}
 
 
-def test_internal_load_balancer_annotation():
-    assert AksCluster.load_balancer_annotations(None, internal=True) == {  # type: ignore[arg-type]
-        "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
-    }
-    assert AksCluster.load_balancer_annotations(None, internal=False) == {}  # type: ignore[arg-type]
-
-
 # --- node pools ----------------------------------------------------------------------------------
 
 
@@ -251,6 +244,16 @@ def test_auto_upgrade_channels_patch_the_minor_and_refresh_node_images():
         "upgradeChannel": "patch",
         "nodeOSUpgradeChannel": "NodeImage",
     }
+
+
+def test_auto_upgrades_wait_for_weekend_maintenance_windows():
+    windows = {
+        w["inputs"]["configName"]: w["inputs"]["maintenanceWindow"]
+        for w in of_type(render("dev", "azure"), "azure-native:containerservice:MaintenanceConfiguration")
+    }
+    assert set(windows) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    assert {w["schedule"]["weekly"]["dayOfWeek"] for w in windows.values()} == {"Saturday", "Sunday"}
+    assert {w["durationHours"] for w in windows.values()} == {4}
 
 
 def test_standard_tier_only_in_prod():
@@ -403,6 +406,7 @@ def facilities() -> tuple[list[dict[str, Any]], dict[str, Any]]:
         values["seal"] = await addon.key.seal_config.future()
         values["bucket"] = (await addon.bucket.name.future(), await addon.bucket.account.future())  # type: ignore[union-attr]
         values["issuer"] = await cluster.oidc_issuer.future()
+        values["load_balancers"] = (cluster.load_balancer_annotations(True), cluster.load_balancer_annotations(False))
         with pytest.raises(ValueError, match="vault secrets backend"):
             cluster.workload_identity("bad", ACCOUNT, [SecretsRead("store/")], addon)
 
@@ -509,3 +513,9 @@ def test_bucket_is_zone_redundant_and_expires_blobs_after_the_retention():
 
 def test_secrets_read_grant_is_refused_on_azure():
     assert not [r for r in facilities()[0] if r["name"].startswith("bad-")]
+
+
+def test_internal_load_balancers_are_annotated_and_public_ones_take_the_default():
+    internal, public = facilities()[1]["load_balancers"]
+    assert internal == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+    assert public == {}

@@ -170,6 +170,7 @@ def build_control_plane(
             ignore_changes=["agentPoolProfiles[0].count"],
         ),
     )
+    _maintenance_windows(name, azure, cluster, parent)
     # The identity running Pulumi administers the cluster through Azure RBAC: with local
     # accounts disabled, that is how the Kubernetes provider gets in to install the add-ons.
     deployer_access = authorization.RoleAssignment(
@@ -195,3 +196,32 @@ def _api_server_access(config: PlatformConfig) -> containerservice.ManagedCluste
     return containerservice.ManagedClusterAPIServerAccessProfileArgs(
         authorized_ip_ranges=config.cluster.authorized_networks
     )
+
+
+# When AKS may apply the auto-upgrades above: early on weekend mornings (UTC), four hours each,
+# the shortest window AKS accepts (https://learn.microsoft.com/azure/aks/planned-maintenance).
+MAINTENANCE_WINDOWS = (
+    ("upgrade-window", "aksManagedAutoUpgradeSchedule", "Sunday"),
+    ("node-os-window", "aksManagedNodeOSUpgradeSchedule", "Saturday"),
+)
+
+
+def _maintenance_windows(
+    name: str, azure: AzureScope, cluster: containerservice.ManagedCluster, parent: pulumi.Resource
+) -> None:
+    for role, config_name, day in MAINTENANCE_WINDOWS:
+        containerservice.MaintenanceConfiguration(
+            f"{name}-{role}",
+            config_name=config_name,
+            resource_group_name=azure.resource_group.name,
+            resource_name_=cluster.name,
+            maintenance_window=containerservice.MaintenanceWindowArgs(
+                schedule=containerservice.ScheduleArgs(
+                    weekly=containerservice.WeeklyScheduleArgs(day_of_week=day, interval_weeks=1)
+                ),
+                start_time="02:00",
+                duration_hours=4,
+                utc_offset="+00:00",
+            ),
+            opts=azure.options(parent),
+        )
