@@ -82,4 +82,4 @@ def _join(stem: str, digest: str, max_length: int, separator: str) -> str:
 
 def slug(text: str, max_length: int) -> str:
     """Lowercase letters, digits and single hyphens: what container and key names accept."""
-    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", text.lower())).strip("-")[:max_length].rstrip("-")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:max_length].rstrip("-")

@@ -22,7 +22,6 @@ from .node_pools import pool_settings
 @dataclass(frozen=True)
 class ControlPlane:
     cluster: containerservice.ManagedCluster
-    key_vault: keyvault.Vault
     deployer_access: authorization.RoleAssignment
 
 
@@ -181,7 +180,7 @@ def build_control_plane(
         scope=cluster.id,
         opts=azure.options(parent),
     )
-    return ControlPlane(cluster=cluster, key_vault=key_vault, deployer_access=deployer_access)
+    return ControlPlane(cluster=cluster, deployer_access=deployer_access)
 
 
 def _api_server_access(config: PlatformConfig) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
