@@ -519,3 +519,11 @@ def test_internal_load_balancers_are_annotated_and_public_ones_take_the_default(
     internal, public = facilities()[1]["load_balancers"]
     assert internal == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
     assert public == {}
+
+
+def test_facility_key_and_account_carry_the_standard_tags_and_their_purpose():
+    tags = {**STANDARD_TAGS, "environment": "prod"}
+    assert registered(KEY, "vault-unseal-key")["inputs"]["tags"] == {**tags, "purpose": "Vault auto-unseal"}
+    assert registered(STORAGE_ACCOUNT, "vault-chunks-account")["inputs"]["tags"] == {**tags, "purpose": "loki"}
+    identity = registered("azure-native:managedidentity:UserAssignedIdentity", "vault-wi-identity")
+    assert identity["inputs"]["tags"] == tags

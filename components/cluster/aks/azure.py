@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, resources
@@ -38,8 +39,9 @@ class AzureScope:
     client: pulumi.Output[authorization.GetClientConfigResult]  # the identity running Pulumi
     protect: bool  # prod: what cannot be re-created without loss
 
-    def options(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)  # type: ignore[arg-type]
+    def options(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options every Azure resource takes: its parent and the explicit provider, plus `kwargs`."""
+        return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)
 
     def role(self, role_guid: str) -> pulumi.Output[str]:
         """The subscription-scoped id of a built-in role definition."""
