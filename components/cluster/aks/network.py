@@ -55,7 +55,7 @@ def build_network(name: str, config: PlatformConfig, azure: AzureScope, parent: 
             virtual_network_name=vnet.name,
             address_prefix=prefix,
             # No implicit internet egress: nodes leave only through the cluster's load balancer
-            # outbound rules (AKS security baseline, NS-1/NS-2: control egress explicitly).
+            # outbound rules, as in the AKS baseline reference architecture (mspnp/aks-baseline).
             default_outbound_access=False,
             # Storage accounts admit only these subnets (facilities.py); the endpoint carries the
             # subnet's identity to Azure Storage.
