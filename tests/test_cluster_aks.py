@@ -80,7 +80,7 @@ def test_deployer_administers_the_cluster_through_azure_rbac():
     grant = one(result, ROLE_ASSIGNMENT, "deployer-access")["inputs"]
     assert grant["principalId"] == DEPLOYER_OBJECT_ID
     assert grant["roleDefinitionId"].endswith(AKS_RBAC_CLUSTER_ADMIN)
-    assert grant["scope"] == resource_id(one(result, CLUSTER))
+    assert grant["scope"] == resource_id(one(result, "azure-native:resources:ResourceGroup"))
 
 
 def test_deployer_principal_type_follows_its_client():

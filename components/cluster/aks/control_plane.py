@@ -95,6 +95,19 @@ def build_control_plane(
         f"{name}-network-access", NETWORK_CONTRIBUTOR, identity.principal_id, net.vnet.id, parent
     )
 
+    # The identity running Pulumi administers the cluster through Azure RBAC: with local
+    # accounts disabled, that is how the Kubernetes provider gets in to install the add-ons.
+    # Scoped to the stack's resource group (only this cluster is in it) so it is granted before
+    # the cluster exists and has propagated by the time the first Kubernetes object is applied.
+    deployer_access = authorization.RoleAssignment(
+        f"{name}-deployer-access",
+        principal_id=azure.client.object_id,
+        principal_type=azure.client.client_id.apply(principal_type_of),
+        role_definition_id=azure.role(AKS_RBAC_CLUSTER_ADMIN),
+        scope=azure.resource_group.id,
+        opts=azure.options(parent),
+    )
+
     system = config.cluster.node_pools.system
     cluster = containerservice.ManagedCluster(
         f"{name}-cluster",
@@ -170,16 +183,6 @@ def build_control_plane(
         ),
     )
     _maintenance_windows(name, azure, cluster, parent)
-    # The identity running Pulumi administers the cluster through Azure RBAC: with local
-    # accounts disabled, that is how the Kubernetes provider gets in to install the add-ons.
-    deployer_access = authorization.RoleAssignment(
-        f"{name}-deployer-access",
-        principal_id=azure.client.object_id,
-        principal_type=azure.client.client_id.apply(principal_type_of),
-        role_definition_id=azure.role(AKS_RBAC_CLUSTER_ADMIN),
-        scope=cluster.id,
-        opts=azure.options(parent),
-    )
     return ControlPlane(cluster=cluster, deployer_access=deployer_access)
 
 
