@@ -28,7 +28,7 @@ from components.cluster.info import (
     ServiceAccountRef,
 )
 from components.config import ConfigError, load_config
-from store_platform_tools.cloud_mocks.azure import DEPLOYER_OBJECT_ID, TENANT_ID
+from store_platform_tools.cloud_mocks.azure import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID
 from store_platform_tools.mocks import PlatformMocks, RecordingMonitor, fake_id
 from tests.rendering import of_type, one, render
 
@@ -459,8 +459,7 @@ def test_kms_grant_is_crypto_user_on_that_key_only():
     grant = registered(ROLE_ASSIGNMENT, "vault-wi-grant-0")["inputs"]
     key = registered(KEY, "vault-unseal-key")
     assert grant["roleDefinitionId"] == (
-        f"/subscriptions/00000000-0000-4000-8000-000000000001/providers/Microsoft.Authorization/roleDefinitions/"
-        f"{KEY_VAULT_CRYPTO_USER}"
+        f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_CRYPTO_USER}"
     )
     assert grant["scope"] == resource_id(key)
 
@@ -498,7 +497,7 @@ def test_bucket_account_takes_only_entra_tokens_over_tls_from_the_node_subnets()
     assert len(rules["virtualNetworkRules"]) == 2
 
 
-def test_bucket_names_are_valid_and_unique_per_account():
+def test_bucket_container_and_account_names_are_valid():
     container, account = facilities()[1]["bucket"]
     assert container == "loki"
     assert account.isalnum() and account.islower() and 3 <= len(account) <= 24
