@@ -54,11 +54,23 @@ ComputedOutputs = Callable[[str, dict[str, Any]], dict[str, Any]]
 COMPUTED: dict[str, ComputedOutputs] = {}
 # Answers to provider functions (invokes), by token.
 CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# Where a provider's output differs in shape from its input (a list of ids that comes back as a
+# map, say), by type token; applied in preview too, as the provider reshapes its preview state.
+OutputShape = Callable[[dict[str, Any]], dict[str, Any]]
+SHAPES: dict[str, OutputShape] = {}
 
 
 def computed_outputs(type_: str) -> Callable[[ComputedOutputs], ComputedOutputs]:
     def register(fn: ComputedOutputs) -> ComputedOutputs:
         COMPUTED[type_] = fn
+        return fn
+
+    return register
+
+
+def output_shape(type_: str) -> Callable[[OutputShape], OutputShape]:
+    def register(fn: OutputShape) -> OutputShape:
+        SHAPES[type_] = fn
         return fn
 
     return register
@@ -80,15 +92,17 @@ class PlatformMocks(mocks.Mocks):
         self.preview = preview
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        shape = SHAPES.get(args.typ)
+        state = shape(dict(args.inputs)) if shape else dict(args.inputs)
         if self.preview:
-            return "", dict(args.inputs)
+            return "", state
         computed = COMPUTED.get(args.typ)
         extra = computed(args.name, args.inputs) if computed else {}
         # A cloud whose ids are paths (GCP's projects/.../keyRings/...) computes its own.
         rid = str(extra.get("id") or fake_id(args.typ, args.name))
-        return rid, {**args.inputs, **extra, "id": rid}
+        return rid, {**state, **extra, "id": rid}
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         fn = CALLS.get(args.token)
         if fn is None:
             raise NotImplementedError(

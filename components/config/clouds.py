@@ -101,6 +101,13 @@ REGIONS: dict[str, frozenset[str]] = {
 }
 DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus", "existing": "local"}
 
+# AKS overlay address spaces (pods, services), kept out of the VNet and of the usual 10/8
+# corporate ranges; the pod range is the one AKS's Azure CNI overlay docs use. The VNet
+# (cluster.networkCidr) must not overlap either: config rules check it.
+AKS_POD_CIDR = "192.168.0.0/16"
+AKS_SERVICE_CIDR = "172.16.0.0/16"
+AKS_DNS_SERVICE_IP = "172.16.0.10"
+
 # Minors in standard or extended support on every day of the window above:
 # EKS https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
 # GKE https://cloud.google.com/kubernetes-engine/docs/release-schedule

@@ -197,6 +197,11 @@ class PlatformConfig(Section):
     cloud: Cloud = Field(description="Where the cluster runs; existing = a cluster made elsewhere (kind...)")
     region: str = Field(default="", description="The cloud's region; defaults to the cloud's usual one")
     project: str = Field(description="Name prefix; the GCP project id on gcp")
+    subscription_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+        description="Azure subscription the stack deploys into (cloud: azure); unset: the Azure login's subscription",
+    )
     cluster: ClusterConfig
     mesh: MeshConfig
     gitops: GitOpsConfig

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .clouds import (
+    AKS_POD_CIDR,
+    AKS_SERVICE_CIDR,
     CLOUDS,
     KUBERNETES_VERSIONS,
     MANAGED_CLOUDS,
@@ -101,6 +103,22 @@ def _endpoint(raw: dict) -> Iterator[Problem]:
                     )
             except ValueError:
                 pass  # reported by the per-key check
+
+
+def _aks_address_space(raw: dict) -> Iterator[Problem]:
+    cidr = _get(raw, "cluster", "networkCidr")
+    if raw.get("cloud") != "azure" or not isinstance(cidr, str):
+        return
+    try:
+        network = ipaddress.ip_network(cidr)
+    except ValueError:
+        return  # reported by the per-key check
+    for role, reserved in (("pod", AKS_POD_CIDR), ("service", AKS_SERVICE_CIDR)):
+        if network.overlaps(ipaddress.ip_network(reserved)):
+            yield Problem(
+                f"{P}.cluster.networkCidr",
+                f"'{cidr}' overlaps the AKS {role} range {reserved}; use a 10.x block such as 10.40.0.0/16",
+            )
 
 
 def _machine_types(raw: dict) -> Iterator[Problem]:
@@ -207,6 +225,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _secrets_backend,
     _kube_context,
     _endpoint,
+    _aks_address_space,
     _machine_types,
     _prod_capacity,
     _argocd_sign_in,
