@@ -10,6 +10,7 @@ from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
 from .kube import namespace
 from .mesh.enrolment import enrolment
+from .security import Security
 
 
 class Platform(pulumi.ComponentResource):
@@ -30,6 +31,14 @@ class Platform(pulumi.ComponentResource):
             labels={**mesh.labels, "store-platform/environment": config.environment},
             annotations=mesh.annotations,
             parent=self,
+        )
+        self.security = Security(
+            f"{name}-security",
+            config,
+            secrets,
+            self.cluster,
+            namespaces={SERVICES_NAMESPACE: self.services_namespace},
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"clusterName": self.cluster.name})
 
