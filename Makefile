@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all clean
+.PHONY: render test lint typecheck unit bench render-all checkov clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -39,6 +39,12 @@ render-all: $(VENV)/.synced
 	for s in dev staging prod; do for c in aws gcp azure; do \
 	  $(BIN)/store-platform render $$s --cloud $$c --out out/$$s-$$c || exit 1; done; done
 	$(BIN)/store-platform render local --out out/local-existing
+
+## checkov: scan the Kubernetes objects every stack declares (not third-party charts) with a pinned checkov
+## in its own environment; CHECKOV_CLOUDS narrows the clouds each stack is rendered on
+CHECKOV_CLOUDS ?= aws gcp azure
+checkov: $(VENV)/.synced
+	$(BIN)/python -m store_platform_tools.checkov --uv $(UV) --clouds $(CHECKOV_CLOUDS)
 
 ## bench: wall time and peak memory of each stack x cloud render
 bench: $(VENV)/.synced
