@@ -85,8 +85,7 @@ def vault_tls(name: str, cluster: ClusterInfo, namespace: k8s.core.v1.Namespace,
         type="kubernetes.io/tls",
         string_data={
             "tls.crt": server.cert_pem,
-            # Marked secret here too: the engine marks it, the mocks of the offline render do not.
-            "tls.key": pulumi.Output.secret(server_key.private_key_pem),  # type: ignore[arg-type]
+            "tls.key": server_key.private_key_pem,
             "ca.crt": ca.cert_pem,
         },
         opts=k8s_opts,
