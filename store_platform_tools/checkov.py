@@ -10,9 +10,14 @@ without a justification.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from .render import run_program, write
 from .stackfile import find_project, load_stack
@@ -32,6 +37,19 @@ CHECKS: tuple[str, ...] = (
     "CKV2_K8S_6",  # every pod covered by a NetworkPolicy
 )
 STACKS = ("dev", "staging", "prod")
+_SKIP = re.compile(r"^checkov\.io/skip\d+$")
+_JUSTIFIED = re.compile(r"^CKV2?_K8S_\d+=\S.{9,}$")  # the check id, then at least ten characters of why
+
+
+def unjustified_suppressions(objects: Iterable[dict[str, Any]]) -> list[str]:
+    """Every checkov suppression annotation that does not say why, as `Kind/name: annotation`."""
+    found = []
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        for key, value in (metadata.get("annotations") or {}).items():
+            if _SKIP.match(key) and not _JUSTIFIED.match(str(value)):
+                found.append(f"{obj.get('kind')}/{metadata.get('name')}: {key}: {value!r}")
+    return found
 
 
 def render_all(project: Path, out: Path, clouds: list[str]) -> list[Path]:
@@ -55,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     project = find_project(Path.cwd())
     out = args.out or project / "out" / "checkov"
     dirs = render_all(project, out, args.clouds)
+    objects = [yaml.safe_load(f.read_text()) for d in dirs for f in sorted(d.glob("*.yaml"))]
+    unjustified = unjustified_suppressions(objects)
+    if unjustified:
+        print("checkov suppressions need a justification (CKV_K8S_n=why):", *unjustified, sep="\n  ")
+        return 1
     command = [args.uv, "tool", "run", CHECKOV, "--framework", "kubernetes", "--check", ",".join(CHECKS)]
     command += ["--compact", "--quiet", "--skip-download"]  # no network: no guideline download
     for directory in dirs:
