@@ -133,3 +133,8 @@ def test_vault_metrics_are_scraped_over_tls_with_the_vault_ca() -> None:
     monitor = vault.vault_values(config_for("dev"), PLACEMENT, "gp3", None, {}, {})["serverTelemetry"]["serviceMonitor"]
     assert monitor["enabled"] is True
     assert monitor["tlsConfig"]["ca"]["secret"] == {"name": "vault-ca", "key": "ca.crt"}
+
+
+def test_a_sealed_vault_counts_as_ready_so_the_first_install_completes() -> None:
+    path = vault.vault_values(config_for("dev"), PLACEMENT, "gp3", None, {}, {})["server"]["readinessProbe"]["path"]
+    assert "sealedcode=204" in path and "uninitcode=204" in path

@@ -23,6 +23,7 @@ SERVICE_ACCOUNT = "vault"  # the chart names it after the release
 AUDIT_LOG = "/vault/audit/vault_audit.log"
 ESO_ROLE = "external-secrets"  # Vault role the ClusterSecretStore logs in with
 KV_MOUNT = "secret"  # KV v2 mount holding the services' secrets under store/<service>/
+READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204"
 SERVER_LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
 
 
@@ -120,6 +121,10 @@ def vault_values(
             "extraLabels": dict(pod_labels),
             "serviceAccount": {"annotations": dict(service_account_annotations)},
             "extraEnvironmentVars": {"VAULT_CACERT": f"{TLS_DIR}/ca.crt"},
+            # Ready while sealed or uninitialised: a new Vault stays sealed until the operator
+            # runs `vault operator init`, and the release (installed atomically, waiting for
+            # readiness) would otherwise roll itself back on the first `pulumi up`.
+            "readinessProbe": {"path": READINESS_PATH},
             "volumes": [{"name": TLS_SECRET, "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}}],
             "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
             # The chart writes the rendered config below /tmp at start, so the root filesystem
@@ -158,7 +163,7 @@ def shamir_procedure(config: PlatformConfig) -> str:
         f"`kubectl -n {ns} exec vault-0 -- vault operator init -key-shares=5 -key-threshold=3` and keep the five "
         f"unseal keys and the root token apart, offline; then, after every restart of a Vault pod, run "
         f"`kubectl -n {ns} exec <pod> -- vault operator unseal` three times with three different keys on each "
-        f"of the {replicas(config)} pod(s) vault-0 onwards. Then run the bootstrap in README 'Vault'."
+        f"of the {replicas(config)} pod(s) vault-0 onwards. Then run README 'Vault bootstrap'."
     )
 
 
