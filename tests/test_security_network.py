@@ -124,3 +124,15 @@ def test_only_falco_is_privileged_and_says_why() -> None:
 def test_the_services_namespace_is_restricted() -> None:
     labels = _namespaces()[SERVICES_NAMESPACE]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_cloud_identity_users_reach_the_node_identity_endpoint_only_on_a_cloud() -> None:
+    on_cloud = {f.name for f in flows_for("vault", config_for("dev"))}
+    existing = {f.name for f in flows_for("vault", config_for("local", cloud="existing"))}
+    assert "allow-workload-identity" in on_cloud
+    assert "allow-workload-identity" not in existing
+
+
+def test_identity_endpoint_flow_opens_only_link_local_addresses() -> None:
+    (flow,) = [f for f in flows_for("vault", config_for("dev")) if f.name == "allow-workload-identity"]
+    assert all(cidr.startswith("169.254.") and cidr.endswith("/32") for cidr in flow.peer.cidrs)

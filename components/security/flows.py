@@ -40,13 +40,17 @@ Port = tuple[Literal["TCP", "UDP"], int]
 
 @dataclass(frozen=True)
 class Peer:
-    """The other end of a flow: pods in a namespace, every namespace (namespace "*"), or any address."""
+    """The other end of a flow: pods in a namespace, every namespace (namespace "*"), or addresses."""
 
-    namespace: str | None = None  # None with pods None: any address (0.0.0.0/0)
+    namespace: str | None = None  # None: the addresses in `cidrs`
     pods: dict[str, str] = field(default_factory=dict)
+    cidrs: tuple[str, ...] = ("0.0.0.0/0",)
 
 
 ANYWHERE = Peer()
+# Node-local endpoints that hand pods their cloud identity: the metadata server (GCE/GKE, and
+# 169.254.169.252:988 on GKE Dataplane V2) and the EKS Pod Identity agent.
+IDENTITY_ENDPOINTS = Peer(cidrs=("169.254.169.254/32", "169.254.169.252/32", "169.254.170.23/32"))
 ALL_NAMESPACES = Peer(namespace=ANY_NAMESPACE)
 
 
@@ -71,6 +75,10 @@ def _between(
         Flow(f"allow-{name}-out", source, "egress", Peer(target, pods), ports, reason),
         Flow(f"allow-{name}-in", target, "ingress", Peer(source), ports, reason, pods=pods),
     )
+
+
+def _on_cloud(config: PlatformConfig) -> bool:
+    return config.cloud != "existing"
 
 
 def _istio(config: PlatformConfig) -> bool:
@@ -309,7 +317,23 @@ FLOWS: tuple[Flow, ...] = (
         ANYWHERE,
         HTTPS,
         "Vault auto-unseals with the cloud KMS (and gets workload-identity tokens from the cloud's STS)",
-        when=lambda config: config.cloud != "existing",
+        when=_on_cloud,
+    ),
+    *(
+        Flow(
+            "allow-workload-identity",
+            namespace,
+            "egress",
+            IDENTITY_ENDPOINTS,
+            (("TCP", 80), ("TCP", 988)),
+            "the pod gets its cloud credentials from the node's identity endpoint (GKE metadata, EKS Pod Identity)",
+            when=when,
+        )
+        for namespace, when in (
+            (VAULT_NAMESPACE, _on_cloud),
+            (MONITORING_NAMESPACE, _on_cloud),
+            (EXTERNAL_SECRETS_NAMESPACE, lambda config: config.secrets.backend == "aws-secrets-manager"),
+        )
     ),
     Flow(
         "allow-secrets-manager",

@@ -13,14 +13,17 @@ from .flows import ANY_NAMESPACE, Flow, Peer, flows_for
 _NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 
 
-def _peer(peer: Peer) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+def _peers(peer: Peer) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     if peer.namespace is None:
-        return k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))
+        return [
+            k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr))
+            for cidr in peer.cidrs
+        ]
     namespaces = k8s.meta.v1.LabelSelectorArgs(
         match_labels=None if peer.namespace == ANY_NAMESPACE else {_NAMESPACE_NAME: peer.namespace}
     )
     pods = k8s.meta.v1.LabelSelectorArgs(match_labels=peer.pods) if peer.pods else None
-    return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=namespaces, pod_selector=pods)
+    return [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=namespaces, pod_selector=pods)]
 
 
 def _ports(flow: Flow) -> list[k8s.networking.v1.NetworkPolicyPortArgs] | None:
@@ -34,12 +37,12 @@ def _spec(flow: Flow) -> k8s.networking.v1.NetworkPolicySpecArgs:
         return k8s.networking.v1.NetworkPolicySpecArgs(
             pod_selector=selector,
             policy_types=["Ingress"],
-            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[_peer(flow.peer)], ports=_ports(flow))],
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=_peers(flow.peer), ports=_ports(flow))],
         )
     return k8s.networking.v1.NetworkPolicySpecArgs(
         pod_selector=selector,
         policy_types=["Egress"],
-        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=[_peer(flow.peer)], ports=_ports(flow))],
+        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=_peers(flow.peer), ports=_ports(flow))],
     )
 
 
