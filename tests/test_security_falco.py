@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from components.addresses import SERVICES_NAMESPACE
@@ -63,19 +65,34 @@ def test_sidekick_runs_on_the_system_pool() -> None:
     assert _values()["falcosidekick"]["nodeSelector"] == {"pool": "system"}
 
 
+def _items() -> list[dict]:
+    return yaml.safe_load(_values()["customRules"][falco.RULES_FILE])
+
+
 def _rules() -> dict[str, dict]:
-    rules = yaml.safe_load(_values()["customRules"][falco.RULES_FILE])
-    return {rule["rule"]: rule for rule in rules}
+    return {item["rule"]: item for item in _items() if "rule" in item}
+
+
+def _macros() -> dict[str, str]:
+    return {item["macro"]: item["condition"] for item in _items() if "macro" in item}
 
 
 def test_our_rules_cover_shells_outbound_connections_and_binary_dir_writes() -> None:
     conditions = " ".join(rule["condition"] for rule in _rules().values())
-    assert "shell_binaries" in conditions and "outbound" in conditions and "bin_dir" in conditions
+    for macro in ("store_spawned_process", "store_outbound", "store_write_below_binary_dir"):
+        assert macro in conditions
 
 
 def test_our_rules_watch_only_the_services_namespace() -> None:
+    assert f'k8s.ns.name = "{SERVICES_NAMESPACE}"' in _macros()["store_service_container"]
     for rule in _rules().values():
-        assert f'k8s.ns.name = "{SERVICES_NAMESPACE}"' in rule["condition"]
+        assert "store_service_container" in rule["condition"]
+
+
+def test_every_macro_and_list_our_rules_use_is_defined_in_our_file() -> None:
+    defined = set(_macros()) | {item["list"] for item in _items() if "list" in item}
+    used = {word for rule in _rules().values() for word in re.findall(r"\bstore_\w+", rule["condition"])}
+    assert used <= defined
 
 
 def test_rendered_release_carries_our_rules() -> None:

@@ -17,17 +17,35 @@ from ..config import PlatformConfig
 SIDEKICK_SECRET = "falcosidekick-outputs"  # env vars for falcosidekick, e.g. SLACK_WEBHOOKURL
 RULES_FILE = "store-rules.yaml"
 
-_IN_SERVICES = f'container and k8s.ns.name = "{SERVICES_NAMESPACE}"'
+_IN_SERVICES = "store_service_container"
 _PRIVATE_RANGES = '("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")'
 
 
 def store_rules() -> list[dict[str, Any]]:
-    """Three rules for the services' containers, on top of Falco's default ruleset (its macros)."""
+    """Three rules for the services' containers. Their lists and macros are defined here rather
+    than taken from Falco's default ruleset, whose macros move between its stable and sandbox
+    files from one rules release to the next."""
     return [
+        {"list": "store_shells", "items": ["ash", "bash", "csh", "dash", "ksh", "sh", "tcsh", "zsh"]},
+        {
+            "macro": _IN_SERVICES,
+            "condition": f'container.id != host and k8s.ns.name = "{SERVICES_NAMESPACE}"',
+        },
+        {"macro": "store_spawned_process", "condition": "evt.type in (execve, execveat) and evt.dir = <"},
+        {
+            "macro": "store_outbound",
+            "condition": "evt.type = connect and evt.dir = < and (fd.typechar = 4 or fd.typechar = 6) "
+            f"and not fd.snet in {_PRIVATE_RANGES}",
+        },
+        {
+            "macro": "store_write_below_binary_dir",
+            "condition": "evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.typechar = f "
+            "and fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin)",
+        },
         {
             "rule": "Shell in a store service container",
             "desc": "A shell started inside a service container: the images ship no reason to.",
-            "condition": f"spawned_process and {_IN_SERVICES} and proc.name in (shell_binaries)",
+            "condition": f"store_spawned_process and {_IN_SERVICES} and proc.name in (store_shells)",
             "output": "Shell in service container (user=%user.name pod=%k8s.pod.name container=%container.name "
             "cmdline=%proc.cmdline parent=%proc.pname image=%container.image.repository)",
             "priority": "WARNING",
@@ -37,7 +55,7 @@ def store_rules() -> list[dict[str, Any]]:
             "rule": "Unexpected outbound connection from a store service",
             "desc": "A service connected outside the cluster's private address space; services call each "
             "other and the platform only.",
-            "condition": f"outbound and {_IN_SERVICES} and not fd.snet in {_PRIVATE_RANGES}",
+            "condition": f"store_outbound and {_IN_SERVICES}",
             "output": "Outbound connection outside the cluster (pod=%k8s.pod.name connection=%fd.name "
             "proc=%proc.cmdline image=%container.image.repository)",
             "priority": "NOTICE",
@@ -45,8 +63,8 @@ def store_rules() -> list[dict[str, Any]]:
         },
         {
             "rule": "Write below binary dir in a store service",
-            "desc": "A file opened for writing below /bin, /sbin, /usr/bin or /usr/sbin in a service container.",
-            "condition": f"open_write and {_IN_SERVICES} and bin_dir",
+            "desc": "A file opened for writing below a binary directory in a service container.",
+            "condition": f"store_write_below_binary_dir and {_IN_SERVICES}",
             "output": "Write below binary dir (file=%fd.name pod=%k8s.pod.name proc=%proc.cmdline "
             "image=%container.image.repository)",
             "priority": "ERROR",
