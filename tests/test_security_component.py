@@ -91,3 +91,10 @@ def test_every_child_uses_the_cluster_provider() -> None:
     ]
     assert security_children
     assert {r["provider"] for r in security_children} == {provider}
+
+
+def test_external_secrets_and_vault_install_in_parallel() -> None:
+    resources, _ = _declared()
+    store = _by_name(resources, "cluster-secret-store")
+    assert _by_name(resources, "sec-vault")["urn"] not in store["dependencies"]
+    assert _by_name(resources, "vault-tls-ca-secret")["urn"] in store["dependencies"]

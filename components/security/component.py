@@ -50,6 +50,7 @@ class Security(pulumi.ComponentResource):
             )
             for spec in SECURITY_NAMESPACES
         }
+        self._vault_ca: list[pulumi.Resource] = []  # the CA Secret the Vault ClusterSecretStore trusts
         self.vault = self._vault(name) if config.secrets.backend == "vault" else None
         self.external_secrets, self.cluster_secret_store = self._external_secrets(name)
         self.gatekeeper = self._gatekeeper(name)
@@ -76,6 +77,7 @@ class Security(pulumi.ComponentResource):
     def _vault(self, name: str) -> k8s.helm.v3.Release:
         config, cluster = self._config, self._cluster
         tls = vault_tls(f"{name}-vault-tls", cluster, self.namespaces[VAULT_NAMESPACE], self)
+        self._vault_ca = [tls.ca_secret]
         key = cluster.kms_key(f"{name}-vault-unseal", "Vault auto-unseal", self)
         account = ServiceAccountRef(VAULT_NAMESPACE, vault.SERVICE_ACCOUNT)
 
@@ -127,7 +129,9 @@ class Security(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=cluster.provider,
-                depends_on=[release, *([self.vault] if self.vault is not None else [])],
+                # The operator's CRD and the CA it reads; not Vault itself, which may install in
+                # parallel (the store reports Ready once Vault answers).
+                depends_on=[release, *self._vault_ca],
             ),
         )
         return release, store
