@@ -53,12 +53,14 @@ def helm_release(
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
     timeout_seconds: int = 600,
+    protect: bool = False,
 ) -> k8s.helm.v3.Release:
     """A release of catalogue chart `addon` at its pinned version.
 
     The namespace is passed as a resource so the release waits for it; `values` must hold no
     secret (secrets live in Kubernetes Secrets the chart references by name). It may be an Output
-    where a value comes from a resource (a KMS key id, a workload identity's annotations)."""
+    where a value comes from a resource (a KMS key id, a workload identity's annotations).
+    `protect` for a release whose removal loses data (prod's Vault)."""
     chart = chart_for(addon, config)
     oci = chart.repository.startswith("oci://")  # OCI charts are addressed by URL, without a repo
     return k8s.helm.v3.Release(
@@ -77,6 +79,9 @@ def helm_release(
             timeout=timeout_seconds,
         ),
         opts=pulumi.ResourceOptions(
-            parent=parent, provider=cluster.provider, depends_on=[namespace, *cluster.ready, *depends_on]
+            parent=parent,
+            provider=cluster.provider,
+            depends_on=[namespace, *cluster.ready, *depends_on],
+            protect=protect,
         ),
     )

@@ -98,3 +98,12 @@ def test_external_secrets_and_vault_install_in_parallel() -> None:
     store = _by_name(resources, "cluster-secret-store")
     assert _by_name(resources, "sec-vault")["urn"] not in store["dependencies"]
     assert _by_name(resources, "vault-tls-ca-secret")["urn"] in store["dependencies"]
+
+
+def test_prod_protects_the_vault_release() -> None:
+    resources, _ = _declared()
+    assert _by_name(resources, "sec-vault")["protect"] is True
+
+
+def test_dev_leaves_vault_unprotected() -> None:
+    assert one(render("dev", "existing"), RELEASE, "security-vault")["protect"] is False

@@ -62,7 +62,9 @@ class Security(pulumi.ComponentResource):
         ]
         self.register_outputs({"namespaces": sorted(self.namespaces)})
 
-    def _release(self, name: str, addon: str, ns: str, values: Any, depends_on: list[pulumi.Resource]) -> Any:
+    def _release(
+        self, name: str, addon: str, ns: str, values: Any, depends_on: list[pulumi.Resource], protect: bool = False
+    ) -> Any:
         return helm_release(
             f"{name}-{addon}",
             addon,
@@ -72,6 +74,7 @@ class Security(pulumi.ComponentResource):
             values=values,
             parent=self,
             depends_on=depends_on,
+            protect=protect,
         )
 
     def _vault(self, name: str) -> k8s.helm.v3.Release:
@@ -98,8 +101,14 @@ class Security(pulumi.ComponentResource):
         chart_values = pulumi.Output.all(seal, identity.service_account_annotations).apply(
             lambda args: values(args[0], identity, args[1])
         )
+        # Protected in prod: removing the release would take the sealed store's only servers away.
         return self._release(
-            name, "vault", VAULT_NAMESPACE, chart_values, [tls.server_secret, tls.ca_secret, *self._monitoring]
+            name,
+            "vault",
+            VAULT_NAMESPACE,
+            chart_values,
+            [tls.server_secret, tls.ca_secret, *self._monitoring],
+            protect=config.is_prod,
         )
 
     def _external_secrets(self, name: str) -> tuple[k8s.helm.v3.Release, k8s.apiextensions.CustomResource]:
