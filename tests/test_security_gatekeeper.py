@@ -150,3 +150,10 @@ def test_violation_alert_is_a_warning_where_nothing_is_denied() -> None:
 def test_gatekeeper_metrics_are_scraped_and_alerted_on() -> None:
     kinds = {r["type"].rsplit(":", 1)[-1] for r in render("local").resources if "monitoring.coreos.com" in r["type"]}
     assert {"PodMonitor", "PrometheusRule"} <= kinds
+
+
+def test_workloads_are_checked_as_the_pods_they_will_create() -> None:
+    (expansion,) = of_type(render("local"), "kubernetes:expansion.gatekeeper.sh/v1beta1:ExpansionTemplate")
+    spec = expansion["inputs"]["spec"]
+    assert spec["generatedGVK"] == {"group": "", "version": "v1", "kind": "Pod"}
+    assert {"Deployment", "Rollout"} <= {kind for entry in spec["applyTo"] for kind in entry["kinds"]}

@@ -169,6 +169,14 @@ class Security(pulumi.ComponentResource):
             )
             for template in gatekeeper.templates()
         }
+        k8s.apiextensions.CustomResource(
+            f"{name}-workload-expansion",
+            api_version="expansion.gatekeeper.sh/v1beta1",
+            kind="ExpansionTemplate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="expand-workloads", labels=MANAGED_BY),
+            spec=gatekeeper.workload_expansion(),
+            opts=after_release,
+        )
         for constraint in gatekeeper.constraints(config):
             k8s.apiextensions.CustomResource(
                 f"{name}-constraint-{constraint.name}",

@@ -166,6 +166,21 @@ def constraints(config: PlatformConfig) -> list[Constraint]:
     ]
 
 
+def workload_expansion() -> dict[str, Any]:
+    """ExpansionTemplate spec: Gatekeeper checks a workload's pod template as the Pod it will
+    create, so a violation fails the Deployment or Rollout that Argo CD applies instead of
+    leaving a ReplicaSet that silently cannot create its pods."""
+    return {
+        "applyTo": [
+            {"groups": ["apps"], "versions": ["v1"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]},
+            {"groups": ["batch"], "versions": ["v1"], "kinds": ["Job"]},
+            {"groups": ["argoproj.io"], "versions": ["v1alpha1"], "kinds": ["Rollout"]},
+        ],
+        "templateSource": "spec.template",
+        "generatedGVK": {"group": "", "version": "v1", "kind": "Pod"},
+    }
+
+
 def gatekeeper_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
     placed = {"nodeSelector": placement.node_selector, "tolerations": placement.tolerations}
     spread = (
