@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all docs actionlint checkov-chart clean
+.PHONY: render test lint typecheck unit bench render-all docs actionlint checkov checkov-chart clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -43,6 +43,12 @@ render-all: $(VENV)/.synced
 ## checkov-chart: pinned, isolated checkov over charts/service rendered for every service x stack x mesh
 checkov-chart: $(VENV)/.synced | $(UV)
 	$(BIN)/python -m store_platform_tools.checkov_chart --uv $(UV)
+
+## checkov: scan the Kubernetes objects every stack declares (not third-party charts) with a pinned checkov
+## in its own environment; CHECKOV_CLOUDS narrows the clouds each stack is rendered on
+CHECKOV_CLOUDS ?= aws gcp azure
+checkov: $(VENV)/.synced
+	$(BIN)/python -m store_platform_tools.checkov --uv $(UV) --clouds $(CHECKOV_CLOUDS)
 
 ## bench: wall time and peak memory of each stack x cloud render
 bench: $(VENV)/.synced

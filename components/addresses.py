@@ -31,8 +31,17 @@ OTEL_COLLECTOR_HTTP = Endpoint(MONITORING_NAMESPACE, "otel-collector", 4318)
 PROMETHEUS = Endpoint(MONITORING_NAMESPACE, "prometheus-operated", 9090)
 ALERTMANAGER = Endpoint(MONITORING_NAMESPACE, "alertmanager-operated", 9093)
 LOKI = Endpoint(MONITORING_NAMESPACE, "loki-gateway", 80)
-VAULT = Endpoint("vault", "vault", 8200, scheme="https")
 
-ARGOCD_NAMESPACE = "argocd"  # Argo CD and the Argo objects it reads (projects, applications, cluster secrets)
+# Namespaces one area creates and another's policies refer to by name (network flows, Gatekeeper
+# exclusions): the mesh's control plane and ingress gateway, GitOps, the security add-ons.
+ISTIO_NAMESPACE = "istio-system"
+INGRESS_NAMESPACE = "istio-ingress"
+LINKERD_NAMESPACE = "linkerd"
+ARGOCD_NAMESPACE = "argocd"
 ARGO_ROLLOUTS_NAMESPACE = "argo-rollouts"
+VAULT_NAMESPACE = "vault"
+EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+GATEKEEPER_NAMESPACE = "gatekeeper-system"
+FALCO_NAMESPACE = "falco"
+VAULT = Endpoint(VAULT_NAMESPACE, "vault", 8200, scheme="https")
 IN_CLUSTER_API = "https://kubernetes.default.svc"  # how Argo CD names the cluster it runs in

@@ -49,15 +49,18 @@ def helm_release(
     cluster: ClusterInfo,
     *,
     namespace: k8s.core.v1.Namespace,
-    values: Mapping[str, Any],
+    values: pulumi.Input[Mapping[str, Any]],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
     timeout_seconds: int = 600,
+    protect: bool = False,
 ) -> k8s.helm.v3.Release:
     """A release of catalogue chart `addon` at its pinned version.
 
     The namespace is passed as a resource so the release waits for it; `values` must hold no
-    secret (secrets live in Kubernetes Secrets the chart references by name)."""
+    secret (secrets live in Kubernetes Secrets the chart references by name). It may be an Output
+    where a value comes from a resource (a KMS key id, a workload identity's annotations).
+    `protect` for a release whose removal loses data (prod's Vault)."""
     chart = chart_for(addon, config)
     oci = chart.repository.startswith("oci://")  # OCI charts are addressed by URL, without a repo
     return k8s.helm.v3.Release(
@@ -68,7 +71,7 @@ def helm_release(
             version=chart.version,
             repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=namespace.metadata.name,
-            values=dict(values),
+            values=values if isinstance(values, pulumi.Output) else dict(values),  # type: ignore[arg-type]
             create_namespace=False,
             atomic=True,
             cleanup_on_fail=True,
@@ -76,7 +79,10 @@ def helm_release(
             timeout=timeout_seconds,
         ),
         opts=pulumi.ResourceOptions(
-            parent=parent, provider=cluster.provider, depends_on=[namespace, *cluster.ready, *depends_on]
+            parent=parent,
+            provider=cluster.provider,
+            depends_on=[namespace, *cluster.ready, *depends_on],
+            protect=protect,
         ),
     )
 

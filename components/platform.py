@@ -13,6 +13,7 @@ from .kube import namespace
 from .mesh import Mesh
 from .mesh.enrolment import enrolment
 from .observability import Observability
+from .security import Security
 
 
 class Platform(pulumi.ComponentResource):
@@ -48,6 +49,20 @@ class Platform(pulumi.ComponentResource):
         # Mesh, GitOps and security do not wait for each other: they install in parallel.
         self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
         self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
+        self.security = Security(
+            f"{name}-security",
+            config,
+            secrets,
+            self.cluster,
+            namespaces={
+                SERVICES_NAMESPACE: self.services_namespace,
+                **self.observability.namespaces,
+                **self.mesh.namespaces,
+                **self.gitops.namespaces,
+            },
+            monitoring_crds=crds,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"clusterName": self.cluster.name})
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:

@@ -1,0 +1,40 @@
+"""Which image registries the cluster may pull from: the services' (config `policy.allowedRegistries`)
+plus those the platform's own add-ons pull from. The one list Gatekeeper's K8sAllowedRepos gets.
+
+The add-on rows follow the image repositories of the pinned charts (their default values.yaml);
+a chart upgrade that moves an image to another registry shows up as a K8sAllowedRepos violation
+in dev (enforcement warn) before it reaches prod.
+"""
+
+from __future__ import annotations
+
+from ..config import PlatformConfig
+
+# Registry prefix -> the add-ons whose images come from it.
+PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
+    "docker.io/hashicorp/": ("vault", "vault-k8s injector"),
+    "hashicorp/": ("vault (chart writes the image without the docker.io host)",),
+    "ghcr.io/external-secrets/": ("external-secrets",),
+    "openpolicyagent/": ("gatekeeper",),
+    "docker.io/falcosecurity/": ("falco", "falcosidekick", "falcoctl"),
+    "falcosecurity/": ("falco (images named without the docker.io host)",),
+    "docker.io/istio/": ("istiod", "istio proxy", "istio-cni"),
+    "cr.l5d.io/linkerd/": ("linkerd control plane and proxy",),
+    "quay.io/argoproj/": ("argo-cd", "argo-rollouts"),
+    "ghcr.io/dexidp/": ("argo-cd dex",),
+    "public.ecr.aws/docker/library/redis": ("argo-cd redis",),
+    "quay.io/prometheus/": ("prometheus", "alertmanager", "node-exporter"),
+    "quay.io/prometheus-operator/": ("prometheus-operator", "config-reloader"),
+    "registry.k8s.io/": ("kube-state-metrics", "admission webhook patch job"),
+    "docker.io/grafana/": ("grafana", "loki", "tempo"),
+    "grafana/": ("grafana, loki, tempo (images named without the docker.io host)",),
+    "quay.io/kiwigrid/": ("grafana dashboard sidecar",),
+    "otel/": ("opentelemetry-collector",),
+    "docker.io/jaegertracing/": ("jaeger",),
+    "ghcr.io/slok/": ("sloth",),
+}
+
+
+def allowed_registries(config: PlatformConfig) -> list[str]:
+    """The services' registries first, then the platform's, without duplicates, in a stable order."""
+    return list(dict.fromkeys([*config.policy.allowed_registries, *PLATFORM_REGISTRIES]))
