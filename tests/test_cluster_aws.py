@@ -344,9 +344,9 @@ def test_prod_storage_class_keeps_released_volumes(stack: str, policy: str) -> N
 
 def test_add_ons_wait_for_nodes_and_core_add_ons() -> None:
     result = aws("dev")
-    namespace = one(result, "kubernetes:core/v1:Namespace")
+    namespaces = of_type(result, "kubernetes:core/v1:Namespace")
     ready = {r["urn"] for r in (*of_type(result, NODE_GROUP), *of_type(result, ADDON))}
-    assert ready <= set(namespace["dependencies"])
+    assert namespaces and all(ready <= set(n["dependencies"]) for n in namespaces)
 
 
 # --- protection, tags, provider --------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_kms_key_rotates() -> None:
 @pytest.mark.parametrize(("stack", "protect"), [("dev", False), ("prod", True)])
 def test_kms_key_and_bucket_are_protected_in_prod(stack: str, protect: bool) -> None:
     assert one(probed(stack), "aws:kms/key:Key", "probe-vault-key")["protect"] is protect
-    assert one(probed(stack), "aws:s3/bucket:Bucket")["protect"] is protect
+    assert one(probed(stack), "aws:s3/bucket:Bucket", "probe-loki-bucket")["protect"] is protect
 
 
 # --- bucket ----------------------------------------------------------------------------------

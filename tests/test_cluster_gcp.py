@@ -255,7 +255,7 @@ def test_nat_serves_every_subnet_range(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_node_pools_run_as_a_dedicated_service_account(stack: str) -> None:
-    account = one(gke(stack), "gcp:serviceaccount/account:Account")
+    account = one(gke(stack), "gcp:serviceaccount/account:Account", "store-cluster-node-sa")
     assert {p["inputs"]["nodeConfig"]["serviceAccount"] for p in pools(stack).values()} == {email_of(account)}
 
 

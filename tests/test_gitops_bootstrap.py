@@ -214,3 +214,12 @@ def test_default_project_allows_nothing():
     assert locked["sourceRepos"] == []
     assert locked["destinations"] == []
     assert locked["namespaceResourceBlacklist"] == [{"group": "*", "kind": "*"}]
+
+
+def test_pipeline_role_may_only_get_and_sync_the_services():
+    (role,) = services_project(config("prod"))["roles"]
+    assert role["name"] == "ci"
+    assert sorted(p.split(", ")[2:5] for p in role["policies"]) == [
+        ["applications", "get", "store/*"],
+        ["applications", "sync", "store/*"],
+    ]

@@ -49,13 +49,15 @@ def test_every_environment_installs_argocd_and_rollouts_at_the_catalogue_version
 
 
 @pytest.mark.parametrize("chart", ["argo-cd", "argo-rollouts"])
-def test_argo_releases_wait_for_nothing_but_gitops_and_the_cluster(chart):
-    """No other add-on (Istio's gateway, observability...) holds Argo CD or Rollouts back."""
+def test_argo_releases_wait_for_nothing_but_gitops_the_cluster_and_the_monitoring_crds(chart):
+    """No other add-on (Istio's gateway, Loki...) holds Argo CD or Rollouts back; the only
+    outside dependency is the CRDs their ServiceMonitors need."""
     result = render("prod", "existing")
     resources = by_urn(result)
     dependencies = [resources[urn]["name"] for urn in release_resource(result, chart)["dependencies"]]
     assert dependencies
-    assert all(name.startswith(("store-gitops-", "store-cluster")) for name in dependencies), dependencies
+    allowed = ("store-gitops-", "store-cluster", "store-observability-monitoring-crds")
+    assert all(name.startswith(allowed) for name in dependencies), dependencies
 
 
 def test_rollouts_does_not_wait_for_argocd():
@@ -125,11 +127,11 @@ def test_no_secret_value_reaches_helm_values(stack, cloud):
 
 
 @pytest.mark.parametrize("chart", ["argo-cd", "argo-rollouts"])
-def test_without_monitoring_crds_no_service_monitor_is_enabled(chart):
+def test_with_the_platforms_monitoring_crds_service_monitors_are_enabled(chart):
     values = release(render("dev", "existing"), chart)["values"]
     monitors = [v["metrics"]["serviceMonitor"] for v in values.values() if isinstance(v, dict) and "metrics" in v]
     assert monitors
-    assert all(m["enabled"] is False for m in monitors)
+    assert all(m["enabled"] is True for m in monitors)
 
 
 def test_render_of_dev_with_sso_gives_the_client_secret_a_placeholder(tmp_path):

@@ -6,14 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
-from components import platform
-from components.mesh import Mesh
 from components.mesh.monitors import istio_monitors, linkerd_monitors
-from store_platform_tools.render import RenderResult
-from tests.rendering import render_with
+from tests.rendering import one, render_with
 
 MONITORS = "kubernetes:monitoring.coreos.com/v1:"
 
@@ -40,21 +36,6 @@ def test_proxies_are_scraped_in_every_namespace(monitors: list[Any]) -> None:
     assert proxies.spec["namespaceSelector"] == {"any": True}
 
 
-def with_monitoring_crds(
-    stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: str
-) -> tuple[RenderResult, str]:
-    """Render with a stand-in for Observability.monitoring_crds (a release there) handed to the Mesh."""
-
-    def mesh(name: str, config: Any, secrets: Any, cluster: Any, _: Any, opts: pulumi.ResourceOptions) -> Mesh:
-        crds = pulumi.CustomResource("test:index:MonitoringCrds", "monitoring-crds", {}, opts)
-        return Mesh(name, config, secrets, cluster, crds, opts)
-
-    monkeypatch.setattr(platform, "Mesh", mesh)
-    result = render_with(stack, tmp_path, {"mesh": {"provider": provider}}, cloud="existing")
-    urn = next(r["urn"] for r in result.resources if r["type"] == "test:index:MonitoringCrds")
-    return result, urn
-
-
 @pytest.mark.parametrize(
     ("provider", "expected"),
     [
@@ -63,9 +44,10 @@ def with_monitoring_crds(
     ],
 )
 def test_monitors_are_created_with_the_crds_and_wait_for_them(
-    provider: str, expected: set[tuple[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    provider: str, expected: set[tuple[str, str]], tmp_path: Path
 ) -> None:
-    result, crds = with_monitoring_crds("dev", tmp_path, monkeypatch, provider)
-    monitors = [r for r in result.resources if r["type"].startswith(MONITORS)]
+    result = render_with("dev", tmp_path, {"mesh": {"provider": provider}}, cloud="existing")
+    crds = one(result, "kubernetes:helm.sh/v3:Release", "monitoring-crds")["urn"]
+    monitors = [r for r in result.resources if r["type"].startswith(MONITORS) and r["name"].startswith("store-mesh")]
     assert {(r["type"].rsplit(":", 1)[1], r["inputs"]["metadata"]["name"]) for r in monitors} == expected
     assert all(crds in r["dependencies"] for r in monitors)

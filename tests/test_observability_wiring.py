@@ -77,7 +77,9 @@ def test_set_secrets_stay_in_the_receivers_secret(tmp_path):
     result = run_program(load_stack(ROOT, "staging", config_file=path, cloud="existing"))
     for name, text in _values_and_config_maps(result):
         assert "very-secret" not in text, name
-    assert one(result, "kubernetes:core/v1:Secret", "alert-receivers")["inputs"]["stringData"] == "[secret]"
+    assert one(result, "kubernetes:core/v1:Secret", "alert-receivers")["inputs"]["stringData"] == {
+        "slack-webhook-url": "[secret]"
+    }
 
 
 def _releases(result) -> dict[str, dict[str, Any]]:

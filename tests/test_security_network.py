@@ -111,14 +111,16 @@ def test_security_namespaces_carry_their_pod_security_level(spec) -> None:
     assert labels["pod-security.kubernetes.io/enforce"] == spec.pod_security
 
 
-def test_only_falco_is_privileged_and_says_why() -> None:
-    privileged = {
+def test_only_node_agents_are_looser_than_restricted_and_say_why() -> None:
+    """Falco, the mesh's CNI agent and the node-level monitoring agents touch the host; the
+    monitoring namespace is baseline until its upstream charts are proven restricted."""
+    looser = {
         name: ns["metadata"].get("annotations", {}).get("store-platform/pod-security-reason")
         for name, ns in _namespaces().items()
         if ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] != "restricted"
     }
-    assert list(privileged) == ["falco"]
-    assert privileged["falco"]
+    assert sorted(looser) == ["falco", "istio-cni", "monitoring", "monitoring-agents"]
+    assert all(looser.values())
 
 
 def test_the_services_namespace_is_restricted() -> None:

@@ -130,7 +130,7 @@ def test_a_secret_given_in_the_stack_file_appears_nowhere_in_plain_text(tmp_path
 def test_the_prod_slack_webhook_reaches_falcosidekick_only_through_its_secret() -> None:
     result = render("prod", "existing")
     secret = one(result, "kubernetes:core/v1:Secret", "falcosidekick-outputs")
-    assert secret["inputs"]["stringData"] == "[secret]"
+    assert secret["inputs"]["stringData"] == {"SLACK_WEBHOOKURL": "[secret]"}
     falco_values = str(one(result, "kubernetes:helm.sh/v3:Release", "falco")["inputs"]["values"])
     assert "hooks.slack.com" not in falco_values and "placeholder" not in falco_values
 

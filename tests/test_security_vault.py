@@ -107,7 +107,7 @@ def test_server_certificate_covers_every_raft_peer_and_the_service() -> None:
 def test_tls_key_lives_only_in_the_kubernetes_secret() -> None:
     secret = one(render("local"), "kubernetes:core/v1:Secret", "vault-tls-server-secret")
     assert secret["inputs"]["type"] == "kubernetes.io/tls"
-    assert secret["inputs"]["stringData"] == "[secret]"
+    assert secret["inputs"]["stringData"] == {"ca.crt": "[secret]", "tls.crt": "[secret]", "tls.key": "[secret]"}
 
 
 @pytest.mark.parametrize(("environment", "audited"), [("dev", False), ("staging", True), ("prod", True)])

@@ -13,6 +13,7 @@ from ..config import PlatformConfig
 
 SERVICES_PROJECT = "store"
 BOOTSTRAP_PROJECT = "bootstrap"
+CI_ROLE = "ci"
 
 # Namespaced kinds the services must not manage although they sit in their namespace: RBAC
 # would let an application grant itself API access, quotas and limits are the platform's.
@@ -33,6 +34,18 @@ def services_project(config: PlatformConfig) -> dict[str, Any]:
         "clusterResourceWhitelist": [],
         "namespaceResourceBlacklist": [{"group": g, "kind": k} for g, k in _PLATFORM_OWNED_KINDS],
         "orphanedResources": {"warn": True},  # show what is in the namespace but not in Git
+        # The delivery pipeline's identity: it may look at and sync this project's applications,
+        # nothing else (a token is issued with `argocd proj role create-token store ci`).
+        "roles": [
+            {
+                "name": CI_ROLE,
+                "description": "GitHub Actions: sync after deploy and wait for health",
+                "policies": [
+                    f"p, proj:{SERVICES_PROJECT}:{CI_ROLE}, applications, {action}, {SERVICES_PROJECT}/*, allow"
+                    for action in ("get", "sync")
+                ],
+            }
+        ],
     }
 
 

@@ -43,8 +43,8 @@ def build_network(name: str, config: PlatformConfig, azure: AzureScope, parent: 
         address_space=network.AddressSpaceArgs(address_prefixes=[config.cluster.network_cidr]),
         tags=azure.tags,
         # No inline subnets: the Network API keeps the separately declared ones when a VNet
-        # update omits the property.
-        opts=azure.options(parent),
+        # update omits the property. In prod the network is protected like the cluster and keys.
+        opts=azure.options(parent, protect=config.is_prod),
     )
     system_prefix, workload_prefix = node_subnet_prefixes(config.cluster.network_cidr)
     subnets = [
