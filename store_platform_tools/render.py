@@ -98,10 +98,16 @@ def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
     }
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     for name, obj in result.manifests.items():
-        (out / "manifests" / name).write_text(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False))
+        (out / "manifests" / name).write_text(
+            yaml.dump(obj, Dumper=_FAST_DUMPER, sort_keys=True, default_flow_style=False)
+        )
     for path, obj in render_files(result).items():
         (out / path).parent.mkdir(parents=True, exist_ok=True)
         (out / path).write_text(yaml.dump(obj, Dumper=_BlockTextDumper, sort_keys=True, default_flow_style=False))
+
+
+# libyaml's emitter where PyYAML was built with it (its wheels are): a tenth of the pure-Python time.
+_FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def render_files(result: RenderResult) -> dict[str, dict[str, Any]]:
