@@ -38,7 +38,8 @@ def namespace(
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=namespace_name, labels={**MANAGED_BY, **psa, **(labels or {})}, annotations=annotations
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider, depends_on=list(cluster.ready)),
+        # A namespace needs only the API server (the provider waits for access to it), not nodes.
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
     )
 
 
@@ -54,13 +55,16 @@ def helm_release(
     depends_on: Sequence[pulumi.Resource] = (),
     timeout_seconds: int = 600,
     protect: bool = False,
+    runs_pods: bool = True,
 ) -> k8s.helm.v3.Release:
     """A release of catalogue chart `addon` at its pinned version.
 
     The namespace is passed as a resource so the release waits for it; `values` must hold no
     secret (secrets live in Kubernetes Secrets the chart references by name). It may be an Output
     where a value comes from a resource (a KMS key id, a workload identity's annotations).
-    `protect` for a release whose removal loses data (prod's Vault)."""
+    `protect` for a release whose removal loses data (prod's Vault). A release that `runs_pods`
+    waits for the cluster's node pools and core add-ons; a CRD-only chart does not, so it
+    installs while the nodes are still coming up."""
     chart = chart_for(addon, config)
     oci = chart.repository.startswith("oci://")  # OCI charts are addressed by URL, without a repo
     return k8s.helm.v3.Release(
@@ -81,7 +85,7 @@ def helm_release(
         opts=pulumi.ResourceOptions(
             parent=parent,
             provider=cluster.provider,
-            depends_on=[namespace, *cluster.ready, *depends_on],
+            depends_on=[namespace, *(cluster.ready if runs_pods else ()), *depends_on],
             protect=protect,
         ),
     )

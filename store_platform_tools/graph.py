@@ -50,6 +50,10 @@ RELEASE_DURATIONS = {
     "argo-cd": 150,
     "tempo": 150,
     "gatekeeper": 90,
+    # CRD-only charts: API calls, no pods to wait for.
+    "prometheus-operator-crds": 20,
+    "base": 20,
+    "linkerd-crds": 20,
 }
 
 

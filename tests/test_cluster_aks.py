@@ -319,11 +319,14 @@ def test_prod_storage_class_retains_released_disks():
     assert storage_class["reclaimPolicy"] == "Retain"
 
 
-def test_namespaces_wait_for_the_pools_and_the_deployers_access():
-    result = render("dev", "azure")
-    namespaces = of_type(result, "kubernetes:core/v1:Namespace")
-    for name in ("store-cluster-workload-pool", "store-cluster-deployer-access", "store-cluster-cluster"):
-        assert namespaces and all(by_name("dev", name)["urn"] in n["dependencies"] for n in namespaces)
+def test_kubernetes_provider_waits_for_the_deployers_access():
+    assert by_name("dev", "store-cluster-deployer-access")["urn"] in by_name("dev", "store-cluster-k8s")["dependencies"]
+
+
+def test_add_ons_wait_for_the_system_pool_but_not_the_workloads_pool():
+    deps = set(one(render("dev", "azure"), "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")["dependencies"])
+    assert by_name("dev", "store-cluster-cluster")["urn"] in deps  # the system pool is part of the cluster
+    assert by_name("dev", "store-cluster-workload-pool")["urn"] not in deps
 
 
 def test_stack_outputs_name_region_issuer_and_a_secret_kubeconfig():

@@ -342,11 +342,12 @@ def test_prod_storage_class_keeps_released_volumes(stack: str, policy: str) -> N
     assert one(aws(stack), "kubernetes:storage.k8s.io/v1:StorageClass")["inputs"]["reclaimPolicy"] == policy
 
 
-def test_add_ons_wait_for_nodes_and_core_add_ons() -> None:
+def test_add_ons_wait_for_the_system_nodes_and_core_add_ons_not_the_workloads_nodes() -> None:
     result = aws("dev")
-    namespaces = of_type(result, "kubernetes:core/v1:Namespace")
-    ready = {r["urn"] for r in (*of_type(result, NODE_GROUP), *of_type(result, ADDON))}
-    assert namespaces and all(ready <= set(n["dependencies"]) for n in namespaces)
+    deps = set(one(result, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")["dependencies"])
+    assert {r["urn"] for r in of_type(result, ADDON)} <= deps
+    assert one(result, NODE_GROUP, "nodes-system")["urn"] in deps
+    assert one(result, NODE_GROUP, "nodes-workloads")["urn"] not in deps
 
 
 # --- protection, tags, provider --------------------------------------------------------------

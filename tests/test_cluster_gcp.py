@@ -385,9 +385,9 @@ def test_kubernetes_provider_depends_on_the_cluster() -> None:
     assert one(gke("dev"), CLUSTER)["urn"] in provider["dependencies"]
 
 
-def test_namespaces_wait_for_the_node_pools() -> None:
-    namespaces = of_type(gke("dev"), "kubernetes:core/v1:Namespace")
-    assert namespaces and all({p["urn"] for p in pools("dev").values()} <= set(n["dependencies"]) for n in namespaces)
+def test_add_ons_wait_for_the_system_pool_but_not_the_workloads_pool() -> None:
+    deps = set(one(gke("dev"), "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")["dependencies"])
+    assert pools("dev")["system"]["urn"] in deps and pools("dev")["workloads"]["urn"] not in deps
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)

@@ -93,8 +93,9 @@ class ClusterInfo(ABC):
     oidc_issuer: pulumi.Output[str]
     storage_class: str  # encrypted block storage for add-on volumes
     system_placement: Placement
-    # Resources add-ons must wait for (node pools, core add-ons): a release declared before
-    # nodes exist would time out waiting for its pods.
+    # What a release that runs pods waits for: the system pool, core add-ons (CNI, CSI) and the
+    # storage class; a release declared before them would time out waiting for its pods. The
+    # provider itself waits for API access, so namespaces and CRD-only charts need nothing more.
     ready: Sequence[pulumi.Resource]
 
     @abstractmethod

@@ -192,7 +192,10 @@ def install_istio(name: str, config: PlatformConfig, cluster: ClusterInfo, paren
         "so that meshed workloads need no privileged istio-init container",
         parent=parent,
     )
-    base = helm_release(f"{name}-base", "istio-base", config, cluster, namespace=system, values={}, parent=parent)
+    # base: CRDs and the validating webhook's configuration, no pods.
+    base = helm_release(
+        f"{name}-base", "istio-base", config, cluster, namespace=system, values={}, parent=parent, runs_pods=False
+    )
     istiod = helm_release(
         f"{name}-istiod",
         "istiod",

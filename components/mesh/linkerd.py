@@ -159,7 +159,9 @@ def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, par
         data={"ca-bundle.crt": identity.trust_anchor_pem},  # a certificate only: public by design
         opts=k8s_opts,
     )
-    crds = helm_release(f"{name}-crds", "linkerd-crds", config, cluster, namespace=control_ns, values={}, parent=parent)
+    crds = helm_release(
+        f"{name}-crds", "linkerd-crds", config, cluster, namespace=control_ns, values={}, parent=parent, runs_pods=False
+    )
     cni = helm_release(
         f"{name}-cni", "linkerd-cni", config, cluster, namespace=cni_ns, values=cni_values(config), parent=parent
     )

@@ -77,6 +77,7 @@ class Observability(pulumi.ComponentResource):
             namespace=monitoring,
             values={},
             parent=self,
+            runs_pods=False,  # CRDs only: installs while the nodes come up
         )
         crds = [self.monitoring_crds]
         placement = cluster.system_placement

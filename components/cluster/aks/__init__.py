@@ -60,7 +60,7 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
         control = build_control_plane(name, config, self._azure, self._network, self._key_vault, self)
         cluster = control.cluster
         workloads = config.cluster.node_pools.workloads
-        workload_pool = containerservice.AgentPool(
+        containerservice.AgentPool(  # the services' pool: nothing on the platform waits for it
             f"{name}-workload-pool",
             agent_pool_name="workloads",
             resource_name_=cluster.name,
@@ -83,13 +83,18 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, endpoint).apply(lambda args: kubeconfig(args[0], *args[1]))
         )
+        # Nothing may use the provider before the deployer's cluster-admin role is in place.
         self.provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[control.deployer_access]),
         )
         storage_class = self._storage_class(name, config, depends_on=[cluster, control.deployer_access])
         self.storage_class = STORAGE_CLASS
         self.system_placement = SYSTEM_PLACEMENT
-        self.ready = [cluster, workload_pool, control.deployer_access, storage_class]
+        # Add-ons run on the system pool, part of the cluster resource; the workloads pool is the
+        # services' and may still be coming up while they install.
+        self.ready = [cluster, control.deployer_access, storage_class]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def _storage_class(

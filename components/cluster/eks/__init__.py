@@ -89,7 +89,9 @@ class EksCluster(pulumi.ComponentResource, ClusterInfo):
         )
         storage_class = build_storage_class(f"{name}-k8s", config.is_prod, self.provider, self)
         self.storage_class = STORAGE_CLASS
-        self.ready = [*node_groups.values(), *networking, *scheduled, storage_class]
+        # Add-ons run on the system pool; the workloads pool is the services' and may still be
+        # coming up while they install.
+        self.ready = [node_groups["system"], *networking, *scheduled, storage_class]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def _opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:

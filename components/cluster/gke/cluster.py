@@ -136,7 +136,8 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         self.system_placement = Placement(
             node_selector={SYSTEM_POOL_LABEL: "system"}, tolerations=[{**SYSTEM_POOL_TAINT, "operator": "Equal"}]
         )
-        self.ready = [*node_pools, storage_class]
+        # Add-ons run on the system pool (node_pools[0]); the workloads pool is the services'.
+        self.ready = [node_pools[0], storage_class]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def workload_identity(
