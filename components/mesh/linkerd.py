@@ -19,11 +19,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from ..cluster import ClusterInfo, Placement
 from ..config import PlatformConfig
 from ..kube import helm_release, namespace
+from ..pki import CA_USES, self_signed_ca, signed_certificate
 from .tracing import TRACES
 
 CONTROL_PLANE_NAMESPACE = "linkerd"
@@ -40,7 +40,6 @@ WEBHOOKS_DISABLED = {"config.linkerd.io/admission-webhooks": "disabled"}
 TRUST_ANCHOR_HOURS = 10 * 365 * 24
 ISSUER_HOURS = 365 * 24
 ISSUER_RENEWAL_HOURS = 30 * 24
-CA_USES = ["cert_signing", "crl_signing"]
 
 
 def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
@@ -79,39 +78,25 @@ class Identity:
 
 
 def identity_certificates(name: str, config: PlatformConfig, parent: pulumi.Resource) -> Identity:
-    opts = pulumi.ResourceOptions(parent=parent)
     # Replacing the anchor by accident would cut every proxy off from every other: prod protects it.
-    anchor_opts = pulumi.ResourceOptions(parent=parent, protect=config.is_prod)
-    anchor_key = tls.PrivateKey(f"{name}-trust-anchor-key", algorithm="ECDSA", ecdsa_curve="P256", opts=anchor_opts)
-    anchor = tls.SelfSignedCert(
+    anchor = self_signed_ca(
         f"{name}-trust-anchor",
-        private_key_pem=anchor_key.private_key_pem,
-        subject=tls.SelfSignedCertSubjectArgs(common_name=f"root.linkerd.{TRUST_DOMAIN}"),
-        is_ca_certificate=True,
-        allowed_uses=CA_USES,
-        validity_period_hours=TRUST_ANCHOR_HOURS,
-        opts=anchor_opts,
+        f"root.linkerd.{TRUST_DOMAIN}",
+        validity_hours=TRUST_ANCHOR_HOURS,
+        opts=pulumi.ResourceOptions(parent=parent, protect=config.is_prod),
     )
-    issuer_key = tls.PrivateKey(f"{name}-issuer-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-    request = tls.CertRequest(
-        f"{name}-issuer-request",
-        private_key_pem=issuer_key.private_key_pem,
-        subject=tls.CertRequestSubjectArgs(common_name=f"identity.linkerd.{TRUST_DOMAIN}"),
-        opts=opts,
-    )
-    issuer = tls.LocallySignedCert(
+    # The issuer signs the proxies' workload certificates, never another CA.
+    issuer = signed_certificate(
         f"{name}-issuer",
-        cert_request_pem=request.cert_request_pem,
-        ca_private_key_pem=anchor_key.private_key_pem,
-        ca_cert_pem=anchor.cert_pem,
-        is_ca_certificate=True,
-        max_path_length=0,  # the issuer signs workload certificates only, never another CA
+        anchor,
+        f"identity.linkerd.{TRUST_DOMAIN}",
+        validity_hours=ISSUER_HOURS,
+        renewal_hours=ISSUER_RENEWAL_HOURS,
         allowed_uses=CA_USES,
-        validity_period_hours=ISSUER_HOURS,
-        early_renewal_hours=ISSUER_RENEWAL_HOURS,
-        opts=opts,
+        intermediate_ca=True,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    return Identity(anchor.cert_pem, issuer.cert_pem, issuer_key.private_key_pem)
+    return Identity(anchor.cert_pem, issuer.cert_pem, issuer.private_key_pem)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from ..addresses import VAULT, VAULT_NAMESPACE
 from ..cluster import ClusterInfo
 from ..kube import MANAGED_BY
+from ..pki import self_signed_ca, signed_certificate
 from .vault import CA_SECRET, TLS_SECRET
 
 _YEAR = 365 * 24
@@ -44,34 +44,23 @@ class VaultTls:
 
 def vault_tls(name: str, cluster: ClusterInfo, namespace: k8s.core.v1.Namespace, parent: pulumi.Resource) -> VaultTls:
     child = pulumi.ResourceOptions(parent=parent)
-    ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P384", opts=child)
-    ca = tls.SelfSignedCert(
+    ca = self_signed_ca(
         f"{name}-ca",
-        private_key_pem=ca_key.private_key_pem,
-        is_ca_certificate=True,
-        subject=tls.SelfSignedCertSubjectArgs(common_name="store-platform vault CA", organization="store-platform"),
-        validity_period_hours=CA_VALIDITY_HOURS,
-        early_renewal_hours=RENEW_BEFORE_HOURS,
-        allowed_uses=["cert_signing", "crl_signing"],
+        "store-platform vault CA",
+        validity_hours=CA_VALIDITY_HOURS,
+        renewal_hours=RENEW_BEFORE_HOURS,
+        curve="P384",
         opts=child,
     )
-    server_key = tls.PrivateKey(f"{name}-server-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
-    request = tls.CertRequest(
-        f"{name}-server-csr",
-        private_key_pem=server_key.private_key_pem,
+    server = signed_certificate(
+        f"{name}-server",
+        ca,
+        VAULT.host,
+        validity_hours=SERVER_VALIDITY_HOURS,
+        renewal_hours=RENEW_BEFORE_HOURS,
+        allowed_uses=["digital_signature", "key_encipherment", "server_auth", "client_auth"],
         dns_names=server_dns_names(),
         ip_addresses=["127.0.0.1"],  # the pods' own probes and `vault` CLI inside the pod
-        subject=tls.CertRequestSubjectArgs(common_name=VAULT.host, organization="store-platform"),
-        opts=child,
-    )
-    server = tls.LocallySignedCert(
-        f"{name}-server",
-        cert_request_pem=request.cert_request_pem,
-        ca_private_key_pem=ca_key.private_key_pem,
-        ca_cert_pem=ca.cert_pem,
-        validity_period_hours=SERVER_VALIDITY_HOURS,
-        early_renewal_hours=RENEW_BEFORE_HOURS,
-        allowed_uses=["digital_signature", "key_encipherment", "server_auth", "client_auth"],
         opts=child,
     )
     k8s_opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider, depends_on=[namespace])
@@ -85,7 +74,7 @@ def vault_tls(name: str, cluster: ClusterInfo, namespace: k8s.core.v1.Namespace,
         type="kubernetes.io/tls",
         string_data={
             "tls.crt": server.cert_pem,
-            "tls.key": server_key.private_key_pem,
+            "tls.key": server.private_key_pem,
             "ca.crt": ca.cert_pem,
         },
         opts=k8s_opts,
