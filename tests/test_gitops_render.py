@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
@@ -170,24 +168,11 @@ def test_render_file_paths_must_stay_inside_the_output():
         render_files(RenderResult(resources=[], outputs={}, manifests={"x.yaml": escaping}))
 
 
-def test_with_monitoring_crds_both_charts_enable_service_monitors_and_wait_for_the_crds(monkeypatch):
-    import components.platform
-
-    real_gitops = components.platform.GitOps
-
-    def gitops_with_crds(name, config, secrets, cluster, monitoring_crds, opts=None):
-        # Observability is merged elsewhere: any resource stands in for its CRDs release.
-        stand_in = k8s.core.v1.ConfigMap(
-            "monitoring-crds-stand-in", opts=pulumi.ResourceOptions(provider=cluster.provider)
-        )
-        return real_gitops(name, config, secrets, cluster, stand_in, opts)
-
-    monkeypatch.setattr(components.platform, "GitOps", gitops_with_crds)
-    result = run_program(load_stack(ROOT, "dev", cloud="existing"))
-    crds = one(result, "kubernetes:core/v1:ConfigMap", "monitoring-crds-stand-in")
-    for chart, role in (("argo-cd", "-argocd"), ("argo-rollouts", "-rollouts")):
+def test_both_charts_wait_for_the_monitoring_crds_their_service_monitors_need():
+    result = render("dev", "existing")
+    crds = one(result, "kubernetes:helm.sh/v3:Release", "monitoring-crds")
+    for role in ("-argocd", "-rollouts"):
         assert depends_on(one(result, "kubernetes:helm.sh/v3:Release", role), crds)
-        assert release(result, chart)["values"]["controller"]["metrics"]["serviceMonitor"]["enabled"] is True
 
 
 def test_secret_objects_keep_their_keys_and_hide_every_value():

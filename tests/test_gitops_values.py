@@ -17,10 +17,8 @@ def config(stack: str, **platform):
     return load_config({"cloud": "existing" if stack == "local" else "aws", **platform}, stack)
 
 
-def argocd(stack: str, notifications: bool = False, service_monitors: bool = False, **platform):
-    return argocd_values(
-        config(stack, **platform), SYSTEM, notifications=notifications, service_monitors=service_monitors
-    )
+def argocd(stack: str, notifications: bool = False, **platform):
+    return argocd_values(config(stack, **platform), SYSTEM, notifications=notifications)
 
 
 def test_prod_argocd_runs_redis_ha_and_two_servers_and_repo_servers():
@@ -113,31 +111,26 @@ def test_every_notification_trigger_sends_a_defined_template():
     assert {f"template.{t}" for t in sent} <= set(notifications["templates"])
 
 
-def test_argocd_service_monitors_follow_the_monitoring_crds():
-    assert argocd("dev", service_monitors=True)["controller"]["metrics"]["serviceMonitor"]["enabled"] is True
-    assert argocd("dev", service_monitors=False)["controller"]["metrics"]["serviceMonitor"]["enabled"] is False
-
-
 def test_dex_is_off_since_oidc_goes_straight_to_the_provider():
     assert argocd("prod")["dex"] == {"enabled": False}
 
 
 def test_rollouts_controller_is_ha_in_prod_only():
-    assert rollouts_values(config("prod"), SYSTEM, service_monitors=False)["controller"]["replicas"] == 2
-    assert rollouts_values(config("dev"), SYSTEM, service_monitors=False)["controller"]["replicas"] == 1
+    assert rollouts_values(config("prod"), SYSTEM)["controller"]["replicas"] == 2
+    assert rollouts_values(config("dev"), SYSTEM)["controller"]["replicas"] == 1
 
 
 def test_rollouts_dashboard_is_off():
-    assert rollouts_values(config("prod"), SYSTEM, service_monitors=False)["dashboard"] == {"enabled": False}
+    assert rollouts_values(config("prod"), SYSTEM)["dashboard"] == {"enabled": False}
 
 
 def test_rollouts_gets_only_istio_traffic_routing_rbac():
-    providers = rollouts_values(config("dev"), SYSTEM, service_monitors=False)["providerRBAC"]["providers"]
+    providers = rollouts_values(config("dev"), SYSTEM)["providerRBAC"]["providers"]
     assert [p for p, on in providers.items() if on] == ["istio"]
 
 
 def test_rollouts_controller_is_placed_on_the_system_pool():
-    controller = rollouts_values(config("dev"), SYSTEM, service_monitors=False)["controller"]
+    controller = rollouts_values(config("dev"), SYSTEM)["controller"]
     assert controller["nodeSelector"] == {SYSTEM_POOL_LABEL: "system"}
     assert controller["tolerations"] == [SYSTEM_POOL_TAINT]
 

@@ -14,13 +14,13 @@ from tests.security_fakes import FakeManagedCluster, config_for, declare, no_sec
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def _declared(with_monitoring_crds: bool = True, **platform: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _declared(**platform: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     config = config_for("prod", **platform)
     made: dict[str, Any] = {}
 
     def build() -> None:
         cluster = FakeManagedCluster("awskms")
-        crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in", opts=None) if with_monitoring_crds else None
+        crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in", opts=None)
         argocd = k8s.core.v1.Namespace("argocd-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name="argocd"))
         made["security"] = Security("sec", config, no_secrets(), cluster, {"argocd": argocd}, monitoring_crds=crds)
 
@@ -42,11 +42,6 @@ def test_monitoring_objects_wait_for_the_monitoring_crds() -> None:
     crds = _by_name(resources, "monitoring-crds-stand-in")["urn"]
     for suffix in ("gatekeeper-pod-monitor", "gatekeeper-alerts", "sec-vault", "sec-falco", "sec-external-secrets"):
         assert crds in _by_name(resources, suffix)["dependencies"], suffix
-
-
-def test_without_monitoring_crds_the_monitoring_objects_are_still_declared() -> None:
-    resources, _ = _declared(with_monitoring_crds=False)
-    assert _by_name(resources, "gatekeeper-alerts")["type"] == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 
 
 def test_unrelated_add_ons_install_in_parallel() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
@@ -31,7 +32,8 @@ def _on_fake_aws(**platform: Any) -> tuple[list[dict[str, Any]], FakeManagedClus
 
     def build() -> None:
         cluster = holder["cluster"] = FakeManagedCluster("awskms")
-        Security("sec", config, no_secrets(), cluster, namespaces={})
+        crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in")
+        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds)
 
     return declare(build), holder["cluster"]
 

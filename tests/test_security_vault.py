@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.addresses import SERVICES_NAMESPACE, VAULT_NAMESPACE
@@ -23,7 +24,8 @@ def _vault_release_on(seal_type: str) -> tuple[dict[str, Any], FakeManagedCluste
 
     def build() -> None:
         cluster = holder["cluster"] = FakeManagedCluster(seal_type)
-        Security("sec", config, no_secrets(), cluster, namespaces={})
+        crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in")
+        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds)
 
     resources = declare(build)
     releases = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]

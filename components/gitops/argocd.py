@@ -43,15 +43,13 @@ _RESTRICTED_CONTAINER = {
 }
 
 
-def argocd_values(
-    config: PlatformConfig, placement: Placement, *, notifications: bool, service_monitors: bool
-) -> dict[str, Any]:
-    """`notifications`: the Slack webhook Secret exists; `service_monitors`: the Prometheus
-    Operator CRDs are installed, so the chart may create ServiceMonitors."""
+def argocd_values(config: PlatformConfig, placement: Placement, *, notifications: bool) -> dict[str, Any]:
+    """`notifications`: the Slack webhook Secret exists. ServiceMonitors are on: the release
+    waits for the Prometheus Operator CRDs."""
     gitops, ha = config.gitops, config.is_prod
     replicas = 2 if ha else 1
     pdb = {"enabled": True, "minAvailable": 1} if ha else {"enabled": False}
-    metrics = {"enabled": True, "serviceMonitor": {"enabled": service_monitors}}
+    metrics = {"enabled": True, "serviceMonitor": {"enabled": True}}
     cm: dict[str, Any] = {
         "admin.enabled": gitops.local_admin,
         "exec.enabled": False,  # no shell into pods through the UI

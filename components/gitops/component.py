@@ -37,11 +37,10 @@ class GitOps(pulumi.ComponentResource):
         config: PlatformConfig,
         secrets: Secrets,
         cluster: ClusterInfo,
-        monitoring_crds: pulumi.Resource | None,
+        monitoring_crds: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`monitoring_crds`: the Prometheus Operator CRDs' release; None leaves the charts'
-        ServiceMonitors off (metrics endpoints stay on)."""
+        """`monitoring_crds`: the Prometheus Operator CRDs' release the charts' ServiceMonitors need."""
         super().__init__("store-platform:gitops:GitOps", name, None, opts)
         self._name, self._cluster = name, cluster
         argocd_ns = namespace(
@@ -51,7 +50,7 @@ class GitOps(pulumi.ComponentResource):
             f"{name}-rollouts-ns", ARGO_ROLLOUTS_NAMESPACE, cluster, pod_security="restricted", reason="", parent=self
         )
         self.namespaces = {ARGOCD_NAMESPACE: argocd_ns, ARGO_ROLLOUTS_NAMESPACE: rollouts_ns}
-        monitors = [monitoring_crds] if monitoring_crds is not None else []
+        monitors = [monitoring_crds]
 
         chart_secrets = self._chart_secrets(config, secrets, argocd_ns)
         self.argocd = helm_release(
@@ -64,7 +63,6 @@ class GitOps(pulumi.ComponentResource):
                 config,
                 cluster.system_placement,
                 notifications=NOTIFICATIONS_SECRET in chart_secrets,
-                service_monitors=bool(monitors),
             ),
             parent=self,
             depends_on=[*chart_secrets.values(), *monitors],
@@ -75,7 +73,7 @@ class GitOps(pulumi.ComponentResource):
             config,
             cluster,
             namespace=rollouts_ns,
-            values=rollouts_values(config, cluster.system_placement, service_monitors=bool(monitors)),
+            values=rollouts_values(config, cluster.system_placement),
             parent=self,
             depends_on=monitors,
         )

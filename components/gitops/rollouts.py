@@ -23,7 +23,7 @@ _PROVIDERS = (
 )
 
 
-def rollouts_values(config: PlatformConfig, placement: Placement, *, service_monitors: bool) -> dict[str, Any]:
+def rollouts_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
     ha = config.is_prod
     return {
         "controller": {
@@ -32,7 +32,7 @@ def rollouts_values(config: PlatformConfig, placement: Placement, *, service_mon
             "pdb": {"enabled": True, "minAvailable": 1} if ha else {"enabled": False},
             "nodeSelector": placement.node_selector,
             "tolerations": placement.tolerations,
-            "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},  # the release waits for the CRDs
         },
         "providerRBAC": {"enabled": True, "providers": {p: p == "istio" for p in _PROVIDERS}},
         "dashboard": {"enabled": False},  # no unauthenticated UI; rollouts show in Argo CD's resource tree

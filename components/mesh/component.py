@@ -33,11 +33,11 @@ class Mesh(pulumi.ComponentResource):
         config: PlatformConfig,
         secrets: Secrets,
         cluster: ClusterInfo,
-        monitoring_crds: pulumi.Resource | None = None,
+        monitoring_crds: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`secrets` is unused today (every mesh credential is generated here); the argument keeps
-        the areas' common signature. Scrape monitors are created only with `monitoring_crds`."""
+        the areas' common signature. The scrape monitors wait for `monitoring_crds`."""
         super().__init__("store-platform:mesh:Mesh", name, None, opts)
         provider = config.mesh.provider
         installed: Istio | Linkerd
@@ -52,16 +52,15 @@ class Mesh(pulumi.ComponentResource):
         self.enrolment = enrolment(provider)
         self.request_metrics = request_metrics(provider)
         self.traces = TRACES
-        if monitoring_crds is not None:
-            for monitor in monitors:
-                k8s.apiextensions.CustomResource(
-                    f"{name}-{monitor.role}",
-                    api_version="monitoring.coreos.com/v1",
-                    kind=monitor.kind,
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        name=monitor.name, namespace=self.namespaces[monitors_namespace].metadata.name
-                    ),
-                    spec=monitor.spec,
-                    opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[monitoring_crds]),
-                )
+        for monitor in monitors:
+            k8s.apiextensions.CustomResource(
+                f"{name}-{monitor.role}",
+                api_version="monitoring.coreos.com/v1",
+                kind=monitor.kind,
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=monitor.name, namespace=self.namespaces[monitors_namespace].metadata.name
+                ),
+                spec=monitor.spec,
+                opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[monitoring_crds]),
+            )
         self.register_outputs({"namespaces": list(self.namespaces), "provider": provider})

@@ -30,7 +30,7 @@ class Security(pulumi.ComponentResource):
         secrets: Secrets,
         cluster: ClusterInfo,
         namespaces: Mapping[str, k8s.core.v1.Namespace],
-        monitoring_crds: pulumi.Resource | None = None,
+        monitoring_crds: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`namespaces`: every namespace the other areas and the Platform created (name -> resource),
@@ -38,7 +38,7 @@ class Security(pulumi.ComponentResource):
         PodMonitor and PrometheusRule, which the monitoring objects here wait for."""
         super().__init__("store-platform:security:Security", name, None, opts)
         self._config, self._cluster = config, cluster
-        self._monitoring = [monitoring_crds] if monitoring_crds is not None else []
+        self._monitoring = [monitoring_crds]
         self.namespaces = {
             spec.name: namespace(
                 f"{name}-{spec.name}-ns",
