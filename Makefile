@@ -71,6 +71,7 @@ actionlint:
 CHECK_RENDER ?= ../shared/tools/check-render
 check-renders: render-all
 	for d in out/*/; do \
+	  [ -f $$d/resources.json ] || continue; \
 	  $(BIN)/python $(CHECK_RENDER) $$d > $$d/check-render.txt; status=$$?; \
 	  echo "$$d: $$(tail -n 1 $$d/check-render.txt)"; \
 	  [ $$status -eq 0 ] || { grep '^error' $$d/check-render.txt; exit 1; }; \
