@@ -19,12 +19,13 @@ from .security import Security
 class Platform(pulumi.ComponentResource):
     cluster: ClusterInfo
     services_namespace: k8s.core.v1.Namespace
+    observability: Observability
     mesh: Mesh
     gitops: GitOps
+    security: Security
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
         super().__init__("store-platform:index:Platform", name, None, opts)
-        self.config = config
         self.cluster = create_cluster(f"{name}-cluster", config, pulumi.ResourceOptions(parent=self))
         mesh = enrolment(config.mesh.provider)
         self.services_namespace = namespace(
