@@ -22,6 +22,10 @@ from . import cloud_mocks  # noqa: F401 - registers each cloud's computed output
 from .mocks import SECRET, UNKNOWN, PlatformMocks, RecordingMonitor, plain
 from .stackfile import StackConfig
 
+# libyaml's emitter where PyYAML was built with it (its wheels are): a tenth of the pure-Python time.
+_FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 # Types that are not Kubernetes objects themselves (releases, providers, groups of YAML).
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
 
@@ -104,10 +108,6 @@ def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
     for path, obj in render_files(result).items():
         (out / path).parent.mkdir(parents=True, exist_ok=True)
         (out / path).write_text(yaml.dump(obj, Dumper=_BlockTextDumper, sort_keys=True, default_flow_style=False))
-
-
-# libyaml's emitter where PyYAML was built with it (its wheels are): a tenth of the pure-Python time.
-_FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def render_files(result: RenderResult) -> dict[str, dict[str, Any]]:
