@@ -26,10 +26,10 @@ _PROMETHEUS = "https://prometheus-community.github.io/helm-charts"
 
 CATALOGUE: dict[str, Chart] = {
     # Istio's charts move together: one release (1.30.x is supported; 1.29 reached end of life 2026-10).
-    "istio-base": Chart("base", _ISTIO, "1.30.5"),
-    "istiod": Chart("istiod", _ISTIO, "1.30.5"),
-    "istio-gateway": Chart("gateway", _ISTIO, "1.30.5"),
-    "istio-cni": Chart("cni", _ISTIO, "1.30.5"),
+    "istio-base": Chart("base", _ISTIO, "1.30.3"),
+    "istiod": Chart("istiod", _ISTIO, "1.30.3"),
+    "istio-gateway": Chart("gateway", _ISTIO, "1.30.3"),
+    "istio-cni": Chart("cni", _ISTIO, "1.30.3"),
     "linkerd-crds": Chart("linkerd-crds", _LINKERD, "2025.11.2"),
     "linkerd-control-plane": Chart("linkerd-control-plane", _LINKERD, "2025.11.2"),
     "linkerd-cni": Chart("linkerd2-cni", _LINKERD, "2025.11.2"),

@@ -6,9 +6,10 @@ import json
 import re
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import yaml
@@ -21,6 +22,9 @@ from components.kube import RENDER_FILE_ANNOTATION
 from . import cloud_mocks  # noqa: F401 - registers each cloud's computed outputs
 from .mocks import SECRET, UNKNOWN, PlatformMocks, RecordingMonitor, plain
 from .stackfile import StackConfig
+
+if TYPE_CHECKING:
+    from .verify.objects import KubeObject
 
 # libyaml's emitter where PyYAML was built with it (its wheels are): a tenth of the pure-Python time.
 _FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -75,22 +79,26 @@ def manifests_of(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             or r["type"].startswith("pulumi:providers:")
         ):
             continue
-        obj = r["inputs"]
-        meta = obj.get("metadata") or {}
-        parts = [
-            obj.get("kind", r["type"].rsplit(":", 1)[-1]),
-            meta.get("namespace"),
-            meta.get("name") or r["name"],
-        ]
-        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", "_".join(str(p) for p in parts if p)).lower()
-        name, n = f"{stem}.yaml", 2
-        while name in out:
-            name, n = f"{stem}-{n}.yaml", n + 1
-        out[name] = obj
+        add_manifest(out, r["inputs"], r["type"].rsplit(":", 1)[-1], r["name"])
     return out
 
 
-def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
+def add_manifest(
+    manifests: dict[str, dict[str, Any]], obj: dict[str, Any], kind: str, name: str, prefix: str = ""
+) -> None:
+    """File `obj` under `<prefix><kind>_<namespace>_<name>.yaml`, numbered where that is taken."""
+    meta = obj.get("metadata") or {}
+    parts = [prefix, obj.get("kind", kind), meta.get("namespace"), meta.get("name") or name]
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", "_".join(str(p) for p in parts if p)).lower()
+    file, n = f"{stem}.yaml", 2
+    while file in manifests:
+        file, n = f"{stem}-{n}.yaml", n + 1
+    manifests[file] = obj
+
+
+def write(result: RenderResult, stack: StackConfig, out: Path, installed: Sequence[KubeObject] = ()) -> None:
+    """The render contract's files; `installed` are the objects the full render adds (Helm releases,
+    Argo CD's services), filed under manifests/ as `installed_<kind>_<namespace>_<name>.yaml`."""
     if out.exists():
         shutil.rmtree(out)
     (out / "manifests").mkdir(parents=True)
@@ -101,7 +109,10 @@ def write(result: RenderResult, stack: StackConfig, out: Path) -> None:
         "outputs": result.outputs,
     }
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    for name, obj in result.manifests.items():
+    manifests = dict(result.manifests)
+    for installed_object in installed:
+        add_manifest(manifests, installed_object.body, installed_object.kind, installed_object.name, "installed")
+    for name, obj in manifests.items():
         (out / "manifests" / name).write_text(
             yaml.dump(obj, Dumper=_FAST_DUMPER, sort_keys=True, default_flow_style=False)
         )

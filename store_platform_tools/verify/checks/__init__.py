@@ -1,0 +1,15 @@
+"""The checks verify runs, each a pure function from the platform as it will run to findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..context import Platform
+from ..findings import Finding
+from . import helm
+
+Check = Callable[[Platform], list[Finding]]
+
+CHECKS: dict[str, Check] = {
+    "helm": helm.check,
+}

@@ -1,0 +1,146 @@
+"""What the mesh's injector adds to a pod, read from the mesh's own rendered objects.
+
+Which pods are injected follows the injector's MutatingWebhookConfiguration selectors (and, for
+Linkerd, the `linkerd.io/inject` annotation the injector itself reads). What is injected:
+
+- Istio: the sidecar template's containers, with the security context the template derives from
+  the values istiod renders into its `istio-sidecar-injector` ConfigMap (CNI on or off,
+  privileged, seccomp profile, image). Native sidecars (init containers that keep running) are
+  Istio's default on the Kubernetes versions the platform supports. Gateway pods (template
+  `gateway`) only get their `image: auto` resolved.
+- Linkerd: the proxy and its init container exactly as the chart renders them into its own
+  control-plane pods, which share the injector's partial templates.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .objects import ObjectSet, selector_matches
+
+ISTIO_PROXY_PORTS = [{"containerPort": 15090, "name": "http-envoy-prom", "protocol": "TCP"}]
+ISTIO_STATUS_PORT = 15021
+
+
+class Injector(Protocol):
+    def selects(self, namespace: str, metadata: dict[str, Any], objects: ObjectSet) -> bool: ...
+
+    def inject(self, metadata: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]: ...
+
+
+def _webhook_selects(webhook_config: Any, namespace: str, labels: dict[str, str], objects: ObjectSet) -> bool:
+    ns_labels = objects.namespace_labels(namespace)
+    return any(
+        selector_matches(w.get("namespaceSelector") or {}, ns_labels)
+        and selector_matches(w.get("objectSelector") or {}, labels)
+        for w in webhook_config.body.get("webhooks") or []
+    )
+
+
+@dataclass(frozen=True)
+class IstioInjector:
+    webhooks: Any  # the MutatingWebhookConfiguration
+    values: dict[str, Any]  # istiod's merged values, as rendered into its injector ConfigMap
+
+    @property
+    def image(self) -> str:
+        proxy = self.values["global"]["proxy"]
+        image = proxy.get("image") or "proxyv2"
+        if "/" in image:
+            return image
+        return f"{self.values['global']['hub']}/{image}:{self.values['global']['tag']}"
+
+    def selects(self, namespace: str, metadata: dict[str, Any], objects: ObjectSet) -> bool:
+        return _webhook_selects(self.webhooks, namespace, metadata.get("labels") or {}, objects)
+
+    def _security_context(self) -> dict[str, Any]:
+        proxy = self.values["global"]["proxy"]
+        privileged = bool(proxy.get("privileged"))
+        context: dict[str, Any] = {"allowPrivilegeEscalation": privileged, "privileged": privileged}
+        if (self.values.get("pilot") or {}).get("cni", {}).get("enabled"):
+            context |= {
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+                "runAsGroup": 1337,
+                "runAsUser": 1337,
+                "runAsNonRoot": True,
+            }
+        else:  # istio-init rewrites iptables itself
+            context |= {
+                "capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]},
+                "readOnlyRootFilesystem": False,
+                "runAsGroup": 0,
+                "runAsUser": 0,
+                "runAsNonRoot": False,
+            }
+        if proxy.get("seccompProfile"):
+            context["seccompProfile"] = proxy["seccompProfile"]
+        return context
+
+    def inject(self, metadata: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        spec = copy.deepcopy(spec)
+        if (metadata.get("annotations") or {}).get("inject.istio.io/templates") == "gateway":
+            for c in spec.get("containers") or []:
+                if c.get("image") == "auto":
+                    c["image"] = self.image
+            return spec, ()
+        cni = bool((self.values.get("pilot") or {}).get("cni", {}).get("enabled"))
+        init_name = "istio-validation" if cni else "istio-init"
+        init = {"name": init_name, "image": self.image, "securityContext": self._security_context()}
+        proxy = {
+            "name": "istio-proxy",
+            "image": self.image,
+            "restartPolicy": "Always",
+            "ports": ISTIO_PROXY_PORTS,
+            "securityContext": self._security_context(),
+        }
+        spec["initContainers"] = [init, proxy, *(spec.get("initContainers") or [])]
+        return spec, (init_name, "istio-proxy")
+
+
+@dataclass(frozen=True)
+class LinkerdInjector:
+    webhooks: Any
+    containers: list[dict[str, Any]]  # the proxy, as the chart renders it into its own pods
+    init_containers: list[dict[str, Any]]
+
+    def selects(self, namespace: str, metadata: dict[str, Any], objects: ObjectSet) -> bool:
+        if not _webhook_selects(self.webhooks, namespace, metadata.get("labels") or {}, objects):
+            return False
+        own = (metadata.get("annotations") or {}).get("linkerd.io/inject")
+        ns = objects.namespaces.get(namespace)
+        return own == "enabled" or (
+            own is None and ns is not None and ns.annotations.get("linkerd.io/inject") == "enabled"
+        )
+
+    def inject(self, metadata: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        spec = copy.deepcopy(spec)
+        spec["initContainers"] = [*copy.deepcopy(self.init_containers), *(spec.get("initContainers") or [])]
+        spec["containers"] = [*copy.deepcopy(self.containers), *(spec.get("containers") or [])]
+        names = tuple(c["name"] for c in self.init_containers + self.containers)
+        return spec, names
+
+
+def injector_of(objects: ObjectSet) -> Injector | None:
+    """The mesh injector the stack installs, if any."""
+    hooks = {o.name: o for o in objects.of_kind("MutatingWebhookConfiguration")}
+    if "istio-sidecar-injector" in hooks:
+        config = next(
+            (o for o in objects.of_kind("ConfigMap") if o.name == "istio-sidecar-injector"),
+            None,
+        )
+        if config is not None:
+            return IstioInjector(hooks["istio-sidecar-injector"], json.loads(config.body["data"]["values"]))
+    if "linkerd-proxy-injector-webhook-config" in hooks:
+        destination = next((o for o in objects.of_kind("Deployment") if o.name == "linkerd-destination"), None)
+        if destination is not None:
+            pod = destination.spec["template"]["spec"]
+            return LinkerdInjector(
+                hooks["linkerd-proxy-injector-webhook-config"],
+                [c for c in pod.get("containers") or [] if c["name"] == "linkerd-proxy"],
+                [c for c in pod.get("initContainers") or [] if c["name"].startswith("linkerd-")],
+            )
+    return None
