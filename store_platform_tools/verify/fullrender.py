@@ -17,6 +17,7 @@ import yaml
 
 from .charts import require_archive
 from .objects import KubeObject, default_namespaces
+from .operators import operator_services
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 _TEST_HOOKS = {"test", "test-success", "test-failure"}
@@ -129,7 +130,8 @@ def full_render(
         except HelmRefused as e:
             refused.append(e)
     services, services_refused = render_services(program, project_dir)
-    return FullRender(default_namespaces(objects + services), refused + services_refused)
+    objects = default_namespaces(objects + services)
+    return FullRender(objects + operator_services(objects), refused + services_refused)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -12,6 +12,7 @@ from typing import Any
 
 from .mesh_injection import Injector, injector_of
 from .objects import KubeObject, ObjectSet
+from .operators import operator_pods
 
 # kind -> path from the object to its pod template
 _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -96,6 +97,8 @@ def expand(objects: ObjectSet) -> list[Pod]:
         if not template or not obj.namespace:
             continue
         pods.append(_inject(obj, copy.deepcopy(template), objects, injector))
+    for resource, template in operator_pods(objects):
+        pods.append(_inject(resource, template, objects, injector))
     return pods
 
 
