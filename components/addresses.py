@@ -29,6 +29,20 @@ MONITORING_NAMESPACE = "monitoring"
 OTEL_COLLECTOR_GRPC = Endpoint(MONITORING_NAMESPACE, "otel-collector", 4317)
 OTEL_COLLECTOR_HTTP = Endpoint(MONITORING_NAMESPACE, "otel-collector", 4318)
 PROMETHEUS = Endpoint(MONITORING_NAMESPACE, "prometheus-operated", 9090)
+# The operator's StatefulSet for kube-prometheus-stack's Prometheus: `prometheus-<resource name>`.
+PROMETHEUS_STATEFULSET = "prometheus-kube-prometheus-stack-prometheus"
+
+
+def prometheus_replicas(count: int) -> list[Endpoint]:
+    """Each Prometheus replica by its stable pod address under the governing Service. Pushed
+    metrics (OTLP, remote write) must reach every replica of an HA pair, each of which keeps a
+    full copy; the Service's address would hand each series to one replica only."""
+    return [
+        Endpoint(MONITORING_NAMESPACE, f"{PROMETHEUS_STATEFULSET}-{i}.{PROMETHEUS.service}", PROMETHEUS.port)
+        for i in range(count)
+    ]
+
+
 ALERTMANAGER = Endpoint(MONITORING_NAMESPACE, "alertmanager-operated", 9093)
 LOKI = Endpoint(MONITORING_NAMESPACE, "loki-gateway", 80)
 

@@ -8,6 +8,7 @@ import yaml
 from components.cluster import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT, Placement
 from components.config import load_config
 from components.gitops.argocd import NOTIFICATIONS_SECRET, OIDC_SECRET, OIDC_SECRET_KEY, argocd_values
+from components.gitops.bootstrap import application_set_spec
 from components.gitops.rollouts import rollouts_values
 
 SYSTEM = Placement(node_selector={SYSTEM_POOL_LABEL: "system"}, tolerations=[SYSTEM_POOL_TAINT])
@@ -142,3 +143,12 @@ def test_redis_ha_containers_meet_pod_security_restricted():
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "local"])
+def test_the_applicationset_controller_honours_an_applicationsets_own_sync_policy(stack):
+    """Without the override the controller ignores spec.syncPolicy.applicationsSync (prod's
+    create-update) and applies its own policy, which deletes Applications."""
+    uses_policy = "applicationsSync" in application_set_spec(config(stack)).get("syncPolicy", {})
+    override = argocd(stack)["configs"]["params"].get("applicationsetcontroller.enable.policy.override")
+    assert override is True or not uses_policy

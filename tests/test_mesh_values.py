@@ -77,15 +77,22 @@ def test_telemetry_selects_the_declared_providers() -> None:
     assert used == declared
 
 
-@pytest.mark.parametrize(("environment", "percent"), [("dev", 100), ("local", 100), ("staging", 10), ("prod", 1)])
+@pytest.mark.parametrize(("environment", "percent"), [("dev", 100), ("local", 100), ("staging", 10), ("prod", 100)])
 def test_trace_sampling_defaults_per_environment(environment: str, percent: float) -> None:
     spec = istio.telemetry_spec(config(environment))
     assert spec["tracing"][0]["randomSamplingPercentage"] == percent
 
 
 def test_trace_sampling_follows_the_stack_file() -> None:
-    spec = istio.telemetry_spec(config("prod", mesh={"tracingSamplingPercent": 5}))
+    spec = istio.telemetry_spec(config("staging", mesh={"tracingSamplingPercent": 5}))
     assert spec["tracing"][0]["randomSamplingPercentage"] == 5
+
+
+def test_head_sampling_below_all_is_refused_where_the_collector_tail_samples() -> None:
+    """Prod's collector keeps every error and slow trace; the proxies must hand it all of them."""
+    with pytest.raises(ConfigError) as error:
+        config("prod", mesh={"tracingSamplingPercent": 1})
+    assert [p.path for p in error.value.problems] == ["platform.mesh.tracingSamplingPercent"]
 
 
 def test_trace_sampling_above_one_hundred_percent_is_rejected() -> None:

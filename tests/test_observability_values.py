@@ -7,7 +7,7 @@ import re
 import pulumi
 import pytest
 
-from components.addresses import LOKI, OTEL_COLLECTOR_GRPC, OTEL_COLLECTOR_HTTP, PROMETHEUS
+from components.addresses import LOKI, OTEL_COLLECTOR_GRPC, OTEL_COLLECTOR_HTTP, PROMETHEUS, PROMETHEUS_STATEFULSET
 from components.cluster import SYSTEM_POOL_TAINT, Bucket, Placement
 from components.config import load_config
 from components.observability.alerting import AvailableReceivers
@@ -201,7 +201,25 @@ def test_tempo_on_s3_uses_the_bucket_and_no_keys():
 def test_tempo_writes_service_graphs_to_prometheus():
     generator = tempo_values(_cfg("dev"), SYSTEM, "gp3", None, {}, {})["tempo"]["metricsGenerator"]
     assert generator["enabled"] is True
-    assert generator["remoteWriteUrl"] == f"{PROMETHEUS.url}/api/v1/write"
+    assert [w["url"] for w in generator["storage"]["remote_write"]] == [
+        f"http://{PROMETHEUS_STATEFULSET}-0.{PROMETHEUS.host}:9090/api/v1/write"
+    ]
+
+
+def test_tempo_writes_to_each_prometheus_replica_in_prod():
+    """Through the Service each series would reach one of prod's two replicas only."""
+    generator = tempo_values(_cfg("prod"), SYSTEM, "gp3", None, {}, {})["tempo"]["metricsGenerator"]
+    hosts = [w["url"].split("/")[2] for w in generator["storage"]["remote_write"]]
+    assert hosts == [f"{PROMETHEUS_STATEFULSET}-{i}.{PROMETHEUS.host}:9090" for i in (0, 1)]
+
+
+def test_collector_pushes_metrics_to_each_prometheus_replica_in_prod():
+    config = gateway_config(_cfg("prod"), "tempo:4317")
+    exporters = config["service"]["pipelines"]["metrics"]["exporters"]
+    endpoints = sorted(config["exporters"][e]["metrics_endpoint"] for e in exporters)
+    assert endpoints == [
+        f"http://{PROMETHEUS_STATEFULSET}-{i}.{PROMETHEUS.host}:9090/api/v1/otlp/v1/metrics" for i in (0, 1)
+    ]
 
 
 # --- Collectors -------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "dryrun"},
     },
     "prod": {
-        "mesh": {"tracingSamplingPercent": 1},
+        "mesh": {"tracingSamplingPercent": 100},  # every trace reaches the collector, which tail-samples
         "gitops": _gitops("prod", developers="readonly"),
         "cluster": {
             "privateEndpoint": True,

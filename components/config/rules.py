@@ -149,6 +149,16 @@ def _prod_capacity(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _head_sampling(raw: dict) -> Iterator[Problem]:
+    percent = _get(raw, "mesh", "tracingSamplingPercent")
+    if raw.get("environment") == "prod" and isinstance(percent, int | float) and percent < 100:
+        yield Problem(
+            f"{P}.mesh.tracingSamplingPercent",
+            f"{percent} drops traces before prod's collector tail-samples them (it keeps every error and slow "
+            "trace, and a tenth of the rest); set 100",
+        )
+
+
 def _argocd_sign_in(raw: dict) -> Iterator[Problem]:
     local_admin, sso = _get(raw, "gitops", "localAdmin"), _get(raw, "gitops", "sso")
     if raw.get("environment") in ("staging", "prod") and local_admin is True:
@@ -228,6 +238,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _aks_address_space,
     _machine_types,
     _prod_capacity,
+    _head_sampling,
     _argocd_sign_in,
     _gke_pod_addresses,
     _charts,

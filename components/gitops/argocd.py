@@ -67,7 +67,13 @@ def argocd_values(config: PlatformConfig, placement: Placement, *, notifications
         },
         "configs": {
             "cm": cm,
-            "params": {"server.tls.minversion": "1.2", "reposerver.tls.minversion": "1.2"},
+            "params": {
+                "server.tls.minversion": "1.2",
+                "reposerver.tls.minversion": "1.2",
+                # An ApplicationSet's own syncPolicy.applicationsSync (prod: create-update, so the
+                # controller never deletes a service's Application) is ignored without this.
+                "applicationsetcontroller.enable.policy.override": True,
+            },
             "rbac": {
                 "policy.default": "role:readonly",
                 "policy.csv": _rbac_policy(gitops.sso),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..addresses import LOKI, OTEL_COLLECTOR_GRPC, OTEL_COLLECTOR_HTTP, PROMETHEUS, SERVICES_NAMESPACE
+from ..addresses import LOKI, OTEL_COLLECTOR_GRPC, OTEL_COLLECTOR_HTTP, SERVICES_NAMESPACE, prometheus_replicas
 from ..cluster import SYSTEM_POOL_TAINT, Placement
 from ..config import PlatformConfig
 from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
@@ -69,9 +69,14 @@ def gateway_config(config: PlatformConfig, trace_backend: str) -> dict[str, Any]
     otlp_grpc = {"endpoint": f"{_POD_IP}:{OTEL_COLLECTOR_GRPC.port}"}
     otlp_http = {"endpoint": f"{_POD_IP}:{OTEL_COLLECTOR_HTTP.port}"}
     receivers: dict[str, Any] = {"otlp": {"protocols": {"grpc": otlp_grpc, "http": otlp_http}}}
+    # One exporter per Prometheus replica: each of an HA pair keeps the whole series set.
+    to_prometheus = {
+        f"otlphttp/prometheus-{i}": {"metrics_endpoint": f"{replica.url}/api/v1/otlp/v1/metrics"}
+        for i, replica in enumerate(prometheus_replicas(replicas(config, "prometheus")))
+    }
     exporters: dict[str, Any] = {
         "otlp/traces": {"endpoint": trace_backend, "tls": {"insecure": True}},
-        "otlphttp/prometheus": {"metrics_endpoint": f"{PROMETHEUS.url}/api/v1/otlp/v1/metrics"},
+        **to_prometheus,
         **_LOKI_OTLP,
     }
     processors: dict[str, Any] = {
@@ -81,7 +86,7 @@ def gateway_config(config: PlatformConfig, trace_backend: str) -> dict[str, Any]
     }
     first_hop = ["memory_limiter", "k8sattributes"]
     pipelines: dict[str, Any] = {
-        "metrics": {"receivers": ["otlp"], "processors": [*first_hop, "batch"], "exporters": ["otlphttp/prometheus"]},
+        "metrics": {"receivers": ["otlp"], "processors": [*first_hop, "batch"], "exporters": sorted(to_prometheus)},
         "logs": {"receivers": ["otlp"], "processors": [*first_hop, "batch"], "exporters": ["otlphttp/loki"]},
     }
     if config.is_prod:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..addresses import MONITORING_NAMESPACE, PROMETHEUS, Endpoint
+from ..addresses import MONITORING_NAMESPACE, Endpoint, prometheus_replicas
 from ..cluster import Bucket, Placement
 from ..config import PlatformConfig
 from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
-from .sizing import size
+from .sizing import replicas, size
 
 TRACES_UID = "traces"  # the Grafana data source every trace link points at, whichever backend
 TEMPO_SERVICE_ACCOUNT = "tempo"
@@ -94,7 +94,12 @@ def tempo_values(
             "storage": {"trace": _tempo_storage(bucket)},
             "metricsGenerator": {
                 "enabled": True,
-                "remoteWriteUrl": f"{PROMETHEUS.url}/api/v1/write",
+                # Every Prometheus replica, so each of an HA pair has the service graphs.
+                "storage": {
+                    "remote_write": [
+                        {"url": f"{r.url}/api/v1/write"} for r in prometheus_replicas(replicas(config, "prometheus"))
+                    ],
+                },
                 "processor": {"service_graphs": {}, "span_metrics": {}},
             },
             "overrides": {"defaults": {"metrics_generator": {"processors": ["service-graphs", "span-metrics"]}}},

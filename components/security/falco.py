@@ -99,6 +99,8 @@ def falco_values(config: PlatformConfig, placement: Placement, slack: bool) -> d
             "replicaCount": 2 if config.is_prod else 1,
             "nodeSelector": placement.node_selector,
             "tolerations": placement.tolerations,
-            "config": sidekick_config,
+            # The plain-HTTP side port exists only beside a TLS server; without one, the chart's
+            # default still adds a Service port for it that points at no container port.
+            "config": {**sidekick_config, "tlsserver": {"notlspaths": ""}},
         },
     }

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .charts import require_archive
+from .cluster_baseline import baseline_objects
 from .objects import KubeObject, default_namespaces
 from .operators import operator_services
 
@@ -113,10 +114,14 @@ def render_chart(
 
 
 def full_render(
-    program_objects: Iterable[dict[str, Any]], resources: list[dict[str, Any]], charts_dir: Path, project_dir: Path
+    program_objects: Iterable[dict[str, Any]],
+    resources: list[dict[str, Any]],
+    charts_dir: Path,
+    project_dir: Path,
+    cloud: str,
 ) -> FullRender:
-    """The program's objects, every release's, and the services its ApplicationSets deploy,
-    namespaced as the API server would store them.
+    """The program's objects, every release's, the services its ApplicationSets deploy, and what the
+    Prometheus operator and the cluster itself provide, namespaced as the API server would store them.
 
     A release Helm refuses is collected, not raised, so one run reports every refusal."""
     from .services import render_services
@@ -131,7 +136,8 @@ def full_render(
             refused.append(e)
     services, services_refused = render_services(program, project_dir)
     objects = default_namespaces(objects + services)
-    return FullRender(objects + operator_services(objects), refused + services_refused)
+    objects += operator_services(objects)
+    return FullRender(objects + baseline_objects(cloud, objects), refused + services_refused)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -98,11 +98,17 @@ class IstioInjector:
             "securityContext": self._security_context(),
         }
         spec["initContainers"] = [init, proxy, *(spec.get("initContainers") or [])]
+        # The injector also labels the pod: the proxies' PodMonitor and peer authentication select these.
+        labels = metadata.setdefault("labels", {})
+        labels.setdefault("security.istio.io/tlsMode", "istio")
+        labels.setdefault("service.istio.io/canonical-name", labels.get("app.kubernetes.io/name", ""))
+        labels.setdefault("service.istio.io/canonical-revision", labels.get("app.kubernetes.io/version", "latest"))
         return spec, (init_name, "istio-proxy")
 
 
 @dataclass(frozen=True)
 class LinkerdInjector:
+    namespace: str  # the control plane's
     webhooks: Any
     containers: list[dict[str, Any]]  # the proxy, as the chart renders it into its own pods
     init_containers: list[dict[str, Any]]
@@ -120,6 +126,8 @@ class LinkerdInjector:
         spec = copy.deepcopy(spec)
         spec["initContainers"] = [*copy.deepcopy(self.init_containers), *(spec.get("initContainers") or [])]
         spec["containers"] = [*copy.deepcopy(self.containers), *(spec.get("containers") or [])]
+        # The injector labels the pod with its control plane's namespace (Linkerd's monitors select it).
+        metadata.setdefault("labels", {}).setdefault("linkerd.io/control-plane-ns", self.namespace)
         names = tuple(c["name"] for c in self.init_containers + self.containers)
         return spec, names
 
@@ -139,6 +147,7 @@ def injector_of(objects: ObjectSet) -> Injector | None:
         if destination is not None:
             pod = destination.spec["template"]["spec"]
             return LinkerdInjector(
+                destination.namespace or "linkerd",
                 hooks["linkerd-proxy-injector-webhook-config"],
                 [c for c in pod.get("containers") or [] if c["name"] == "linkerd-proxy"],
                 [c for c in pod.get("initContainers") or [] if c["name"].startswith("linkerd-")],

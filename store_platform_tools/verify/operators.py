@@ -102,21 +102,30 @@ def operator_pods(objects: ObjectSet) -> list[tuple[KubeObject, dict[str, Any]]]
 def operator_services(objects: list[KubeObject]) -> list[KubeObject]:
     """The headless `prometheus-operated` / `alertmanager-operated` Services the operator governs its
     StatefulSets with, one per namespace that holds such a resource."""
-    out = []
-    for kind, app, ports in (
-        ("Prometheus", "prometheus", [("web", 9090)]),
-        ("Alertmanager", "alertmanager", [("web", 9093), ("tcp-mesh", 9094)]),
-    ):
-        for namespace in sorted({o.namespace for o in objects if o.kind == kind and o.namespace}):
-            body = {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": f"{app}-operated", "namespace": namespace, "labels": {"operated-" + app: "true"}},
-                "spec": {
-                    "clusterIP": "None",
-                    "selector": {"app.kubernetes.io/name": app},
-                    "ports": [{"name": n, "port": port, "targetPort": n, "protocol": "TCP"} for n, port in ports],
-                },
-            }
+    out: list[KubeObject] = []
+    seen: set[tuple[str, str]] = set()
+    for resource in objects:
+        if resource.kind not in ("Prometheus", "Alertmanager") or not resource.namespace:
+            continue
+        app = resource.kind.lower()
+        web = resource.spec.get("portName", "web")
+        ports = [{"name": web, "port": 9090 if app == "prometheus" else 9093, "targetPort": web, "protocol": "TCP"}]
+        if app == "alertmanager":
+            ports += [
+                {"name": "tcp-mesh", "port": 9094, "targetPort": 9094, "protocol": "TCP"},
+                {"name": "udp-mesh", "port": 9094, "targetPort": 9094, "protocol": "UDP"},
+            ]
+        body = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": f"{app}-operated",
+                "namespace": resource.namespace,
+                "labels": {f"operated-{app}": "true"},
+            },
+            "spec": {"clusterIP": "None", "selector": {"app.kubernetes.io/name": app}, "ports": ports},
+        }
+        if (app, resource.namespace) not in seen:
+            seen.add((app, resource.namespace))
             out.append(KubeObject(body, "prometheus-operator", f"{app}-operated"))
     return out

@@ -96,10 +96,41 @@ def expand(objects: ObjectSet) -> list[Pod]:
             continue
         if not template or not obj.namespace:
             continue
-        pods.append(_inject(obj, copy.deepcopy(template), objects, injector))
+        for ordinal_template in _replicas(obj, template):
+            pods.append(_inject(obj, ordinal_template, objects, injector))
     for resource, template in operator_pods(objects):
         pods.append(_inject(resource, template, objects, injector))
     return pods
+
+
+# Labels a controller puts on running pods, that Services select by: (pods they go on, label,
+# value for the pod of each StatefulSet ordinal, who sets it).
+RUNTIME_LABELS = (
+    (
+        {"app.kubernetes.io/name": "vault", "component": "server"},
+        "vault-active",
+        lambda ordinal: "true" if ordinal == 0 else "false",
+        "Vault's Kubernetes service registration marks the active node (one) and the standbys",
+    ),
+)
+
+
+def _replicas(obj: KubeObject, template: dict[str, Any]) -> list[dict[str, Any]]:
+    """One pod template per StatefulSet ordinal (labelled as the StatefulSet controller labels them,
+    plus the labels controllers set at run time); one for any other workload."""
+    if obj.kind != "StatefulSet":
+        return [copy.deepcopy(template)]
+    out = []
+    for ordinal in range(int(obj.spec.get("replicas", 1) or 1)):
+        pod = copy.deepcopy(template)
+        labels = pod.setdefault("metadata", {}).setdefault("labels", {})
+        labels["statefulset.kubernetes.io/pod-name"] = f"{obj.name}-{ordinal}"
+        labels["apps.kubernetes.io/pod-index"] = str(ordinal)
+        for match, key, value, _ in RUNTIME_LABELS:
+            if all(labels.get(k) == v for k, v in match.items()):
+                labels[key] = value(ordinal)
+        out.append(pod)
+    return out
 
 
 def _scaled_by_rollout(deployment: KubeObject, objects: ObjectSet) -> bool:

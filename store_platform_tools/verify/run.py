@@ -19,7 +19,7 @@ from .objects import ObjectSet
 def platform_of(result: RenderResult, stack: StackConfig, charts_dir: Path, project_dir: Path) -> Platform:
     """The stack as it will run: the program's objects, every release's and the services'."""
     config = load_config(json.loads(stack.values.get(f"{NAMESPACE}:{PLATFORM_KEY}", "{}")), stack.stack)
-    rendered = full_render(result.manifests.values(), result.resources, charts_dir, project_dir)
+    rendered = full_render(result.manifests.values(), result.resources, charts_dir, project_dir, config.cloud)
     return Platform(ObjectSet(rendered.objects), config, rendered.refused)
 
 
