@@ -56,3 +56,23 @@ def release(result: RenderResult, chart: str) -> dict[str, Any]:
     found = [r for r in of_type(result, "kubernetes:helm.sh/v3:Release") if r["inputs"].get("chart") == chart]
     assert len(found) == 1, f"expected one release of chart {chart}, found {len(found)}"
     return found[0]["inputs"]
+
+
+def chart_archives() -> Path:
+    """The chart archives the full render reads: the cache `store-platform charts pull` fills, or
+    the offline copy beside the repository. Tests of the platform as it will run need one."""
+    import pytest
+
+    for folder in (ROOT / ".charts", ROOT.parent / "shared" / "upstream" / "charts-pkg"):
+        if any(folder.glob("*.tgz")):
+            return folder
+    pytest.skip("no chart archives: run `store-platform charts pull` (online) or put ../shared beside the repo")
+
+
+@functools.cache
+def full_platform(stack: str, cloud: str | None = None) -> Any:
+    """The stack as it will run (verify's Platform), cached per worker."""
+    from store_platform_tools.verify.run import platform_of
+
+    loaded = load_stack(ROOT, stack, cloud=cloud)
+    return platform_of(render(stack, cloud), loaded, chart_archives(), ROOT)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..config import PlatformConfig
 
-# Registry prefix -> the add-ons whose images come from it.
+# Registry prefix -> the add-ons whose images come from it. A shared registry (Docker Hub's
+# library, a personal ghcr.io namespace) is allowed one repository at a time, up to the tag.
 PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "docker.io/hashicorp/": ("vault", "vault-k8s injector"),
     "hashicorp/": ("vault (chart writes the image without the docker.io host)",),
@@ -22,13 +23,19 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "cr.l5d.io/linkerd/": ("linkerd control plane and proxy",),
     "quay.io/argoproj/": ("argo-cd", "argo-rollouts"),
     "ghcr.io/dexidp/": ("argo-cd dex",),
-    "public.ecr.aws/docker/library/redis": ("argo-cd redis",),
+    "ecr-public.aws.com/docker/library/redis:": ("argo-cd redis and redis-ha",),
+    "ecr-public.aws.com/docker/library/haproxy:": ("argo-cd redis-ha haproxy",),
     "quay.io/prometheus/": ("prometheus", "alertmanager", "node-exporter"),
     "quay.io/prometheus-operator/": ("prometheus-operator", "config-reloader"),
-    "registry.k8s.io/": ("kube-state-metrics", "admission webhook patch job"),
+    "registry.k8s.io/": ("kube-state-metrics",),
+    "ghcr.io/jkroepke/kube-webhook-certgen:": ("kube-prometheus-stack admission webhook certificate jobs",),
+    "ghcr.io/jkroepke/access-log-exporter:": ("loki gateway access-log exporter",),
+    "docker.io/nginxinc/nginx-unprivileged:": ("loki gateway",),
+    "curlimages/curl:": ("gatekeeper post-install webhook probe",),
     "docker.io/grafana/": ("grafana", "loki", "tempo"),
     "grafana/": ("grafana, loki, tempo (images named without the docker.io host)",),
     "quay.io/kiwigrid/": ("grafana dashboard sidecar",),
+    "docker.io/kiwigrid/": ("loki rules sidecar",),
     "otel/": ("opentelemetry-collector",),
     "docker.io/jaegertracing/": ("jaeger",),
     "ghcr.io/slok/": ("sloth",),

@@ -135,6 +135,8 @@ def vault_values(
                     "container": {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": False},
                 }
             },
+            # A single node is always the active one: no standby Service that can never have endpoints.
+            "service": {"standby": {"enabled": n > 1}},
             "dataStorage": {"enabled": True, "size": "10Gi", "storageClass": storage_class},
             "auditStorage": {"enabled": audit_enabled(config), "size": "10Gi", "storageClass": storage_class},
             "standalone": {"enabled": False},

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import helm, wiring
+from . import helm, images, wiring
 
 Check = Callable[[Platform], list[Finding]]
 
 CHECKS: dict[str, Check] = {
     "helm": helm.check,
     "wiring": wiring.check,
+    "images": images.check,
 }
