@@ -70,6 +70,13 @@ def _stack_command(commands: argparse._SubParsersAction, name: str, help_: str) 
     command.add_argument("stack", help="stack name: dev, staging, prod, local...")
     command.add_argument("--cloud", choices=CLOUDS, help="run the stack on this cloud instead of its own")
     command.add_argument("--config-file", type=Path, help="stack file to use instead of Pulumi.<stack>.yaml")
+    command.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="lay a platform config value over the stack's, e.g. mesh.provider=linkerd (repeatable)",
+    )
     return command
 
 
@@ -89,18 +96,18 @@ Body = Callable[[Path, "StackConfig", "RenderResult"], int]
 def _guarded(args: argparse.Namespace, body: Body, preview: bool = False) -> int:
     """Load the stack, run the program, then `body(project_dir, stack, result)`; one exit-code policy."""
     from . import render
-    from .stackfile import find_project, load_stack
+    from .stackfile import find_project, load_stack, parse_overrides
     from .verify.charts import MissingArchive
 
     try:
         project_dir = find_project(Path.cwd())
-        stack = load_stack(project_dir, args.stack, args.config_file, args.cloud)
+        stack = load_stack(project_dir, args.stack, args.config_file, args.cloud, parse_overrides(args.set))
         result = render.run_program(stack, preview=preview)
         return body(project_dir, stack, result)
     except ConfigError as e:
         print(f"store-platform: stack {args.stack}: {e}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
-    except (FileNotFoundError, MissingArchive) as e:
+    except (FileNotFoundError, MissingArchive, ValueError) as e:
         print(f"store-platform: {e}", file=sys.stderr)
         return 1
     except Exception:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from components.config import NAMESPACE, PLATFORM_KEY, SECRET_KEYS, ConfigError, load_config, retarget
+from components.config.defaults import deep_merge
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,15 @@ def find_project(start: Path) -> Path:
     raise FileNotFoundError(f"no Pulumi.yaml in {start} or above; run from the store-platform repository")
 
 
-def load_stack(project_dir: Path, stack: str, config_file: Path | None = None, cloud: str | None = None) -> StackConfig:
+def load_stack(
+    project_dir: Path,
+    stack: str,
+    config_file: Path | None = None,
+    cloud: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> StackConfig:
+    """The stack as the engine would hand it to the program; `cloud` moves it to another cloud and
+    `overrides` (platform config, stack-file form) are laid over its platform key, for what-ifs."""
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
     path = config_file or project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -39,6 +48,8 @@ def load_stack(project_dir: Path, stack: str, config_file: Path | None = None, c
     platform_key = f"{NAMESPACE}:{PLATFORM_KEY}"
     if cloud is not None:
         config[platform_key] = retarget(dict(config.get(platform_key) or {}), cloud)
+    if overrides:
+        config[platform_key] = deep_merge(dict(config.get(platform_key) or {}), overrides)
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in config.items():
@@ -73,3 +84,18 @@ def _required_secrets(platform: Any, stack: str) -> set[str]:
         environment = platform.get("environment", stack) if isinstance(platform, dict) else stack
         return {s.key for s in SECRET_KEYS if environment in s.required_in}
     return {s.key for s in SECRET_KEYS if s.required_by(config)}
+
+
+def parse_overrides(assignments: list[str]) -> dict[str, Any]:
+    """`mesh.provider=linkerd`-style assignments (values read as YAML) as a nested platform config."""
+    out: dict[str, Any] = {}
+    for assignment in assignments:
+        path, sep, value = assignment.partition("=")
+        if not sep or not path:
+            raise ValueError(f"--set {assignment!r}: expected KEY.PATH=VALUE, e.g. mesh.provider=linkerd")
+        node = out
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = yaml.safe_load(value)
+    return out

@@ -38,6 +38,7 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "docker.io/kiwigrid/": ("loki rules sidecar",),
     "otel/": ("opentelemetry-collector",),
     "docker.io/jaegertracing/": ("jaeger",),
+    "jaegertracing/": ("jaeger (the chart writes the image without the docker.io host)",),
     "ghcr.io/slok/": ("sloth",),
 }
 

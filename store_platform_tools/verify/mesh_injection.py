@@ -125,11 +125,23 @@ class LinkerdInjector:
     def inject(self, metadata: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
         spec = copy.deepcopy(spec)
         spec["initContainers"] = [*copy.deepcopy(self.init_containers), *(spec.get("initContainers") or [])]
-        spec["containers"] = [*copy.deepcopy(self.containers), *(spec.get("containers") or [])]
+        spec["containers"] = [*(_as_injected(c) for c in self.containers), *(spec.get("containers") or [])]
         # The injector labels the pod with its control plane's namespace (Linkerd's monitors select it).
         metadata.setdefault("labels", {}).setdefault("linkerd.io/control-plane-ns", self.namespace)
         names = tuple(c["name"] for c in self.init_containers + self.containers)
         return spec, names
+
+
+def _as_injected(proxy: dict[str, Any]) -> dict[str, Any]:
+    """The control plane's own proxy as the injector writes it into other pods: the partial reads
+    the trust anchors from the `linkerd` namespace's ConfigMap only for the control plane, and
+    inlines the PEM everywhere else (partials/_proxy.tpl, loadTrustBundleFromConfigMap)."""
+    proxy = copy.deepcopy(proxy)
+    for env in proxy.get("env") or []:
+        if env["name"] == "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS" and "valueFrom" in env:
+            del env["valueFrom"]
+            env["value"] = "<identityTrustAnchorsPEM>"
+    return proxy
 
 
 def injector_of(objects: ObjectSet) -> Injector | None:
