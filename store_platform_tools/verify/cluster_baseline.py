@@ -8,6 +8,9 @@ selectors, monitors and NetworkPolicies; nothing else of them is checked.
 - `default/kubernetes`, the API server's Service (selectorless: its endpoints are the control plane).
 - The kubelet Service the Prometheus operator maintains when told to (`--kubelet-service`), whose
   endpoints are the nodes.
+- On an existing (kubeadm-style, e.g. kind) cluster, the control plane's own pods: static pods
+  labelled `component: <name>` on the host network, and the kube-proxy DaemonSet. Managed clouds
+  hide them, so the platform scrapes them only there.
 """
 
 from __future__ import annotations
@@ -46,6 +49,19 @@ def _dns(cloud: str) -> dict[str, Any]:
     }
 
 
+# name -> metrics port, for the control plane of a kubeadm-style cluster
+_KUBEADM_CONTROL_PLANE = {"kube-controller-manager": 10257, "kube-scheduler": 10259, "etcd": 2381}
+
+
+def _host_pod(name: str, labels: dict[str, str], port: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "kube-system", "labels": labels},
+        "spec": {"hostNetwork": True, "containers": [{"name": name, "ports": [{"containerPort": port}]}]},
+    }
+
+
 def _service(namespace: str, name: str, labels: dict[str, str], ports: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
@@ -69,6 +85,11 @@ def baseline_objects(cloud: str, installed: list[KubeObject]) -> list[KubeObject
             [{"name": "https", "port": 443, "protocol": "TCP"}],
         ),
     ]
+    if cloud == "existing":
+        candidates += [
+            _host_pod(n, {"component": n, "tier": "control-plane"}, p) for n, p in _KUBEADM_CONTROL_PLANE.items()
+        ]
+        candidates.append(_host_pod("kube-proxy", {"k8s-app": "kube-proxy"}, 10249))
     for arg in _operator_args(installed):
         if arg.startswith("--kubelet-service="):
             namespace, name = arg.split("=", 1)[1].split("/", 1)
