@@ -69,6 +69,9 @@ def follows_the_mesh(name: str, path: str) -> bool:
         or (name.startswith("store-observability-dashboard-") and path.startswith("data."))
         or name.startswith(tuple(f"store-security-{ns}-" for ns in MESH_NAMESPACES))
         or name == "store-security-store-allow-mesh-control-plane"
+        # the proxies' metrics port, and the Istio gateway's spans to the collector
+        or (name, path) == ("store-security-store-allow-prometheus-scrape", "spec.ingress")
+        or name.startswith("store-security-monitoring-allow-gateway-traces-")
     )
 
 

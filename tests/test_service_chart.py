@@ -14,6 +14,7 @@ import pytest
 from components.addresses import OTEL_COLLECTOR_GRPC, PROMETHEUS, SERVICES_NAMESPACE
 from components.config import SERVICES
 from components.config.defaults import defaults_for
+from components.mesh.istio import INGRESS_GATEWAY_SELECTOR
 from components.mesh.metrics import request_metrics
 from store_platform_tools import service_chart
 from store_platform_tools.checkov_chart import as_scanned
@@ -341,7 +342,7 @@ def test_network_policy_of_a_service_nobody_calls_admits_no_service() -> None:
 def test_gateway_is_exposed_through_the_ingress_gateway_with_tls_in_prod() -> None:
     objects = rendered("prod", "gateway")
     gateway = the(objects, "Gateway", "gateway-public")["spec"]
-    assert gateway["selector"] == {"istio": "ingress"}
+    assert gateway["selector"] == INGRESS_GATEWAY_SELECTOR  # the labels the gateway chart gives its pods
     assert {s["port"]["number"] for s in gateway["servers"]} == {80, 443}
     virtual_service = the(objects, "VirtualService", "gateway")["spec"]
     assert "store.acme.example" in virtual_service["hosts"]
