@@ -11,7 +11,7 @@ Rollouts' analysis queries; the ingress gateway to the services its VirtualServi
 the internet to LoadBalancer Services; each service's declared calls (ApplicationSet elements);
 every pod whose ServiceAccount holds RBAC to the API server.
 
-Hand-listed (`table.HAND_FLOWS`): only what no object says, one row each with its reason.
+Hand-listed (`table.py`): only what no object says, one row each with its reason.
 """
 
 from __future__ import annotations
