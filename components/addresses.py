@@ -49,6 +49,9 @@ LOKI = Endpoint(MONITORING_NAMESPACE, "loki-gateway", 80)
 # Namespaces one area creates and another's policies refer to by name (network flows, Gatekeeper
 # exclusions): the mesh's control plane and ingress gateway, GitOps, the security add-ons.
 ISTIO_NAMESPACE = "istio-system"
+ISTIO_CNI_NAMESPACE = "istio-cni"
+LINKERD_CNI_NAMESPACE = "linkerd-cni"
+MONITORING_AGENTS_NAMESPACE = "monitoring-agents"
 INGRESS_NAMESPACE = "istio-ingress"
 LINKERD_NAMESPACE = "linkerd"
 ARGOCD_NAMESPACE = "argocd"

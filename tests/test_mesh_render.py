@@ -69,6 +69,9 @@ def follows_the_mesh(name: str, path: str) -> bool:
         or (name.startswith("store-observability-dashboard-") and path.startswith("data."))
         or name.startswith(tuple(f"store-security-{ns}-" for ns in MESH_NAMESPACES))
         or name == "store-security-store-allow-mesh-control-plane"
+        # the proxies' metrics port, and the Istio gateway's spans to the collector
+        or (name, path) == ("store-security-store-allow-prometheus-scrape", "spec.ingress")
+        or name.startswith("store-security-monitoring-allow-gateway-traces-")
     )
 
 
@@ -154,7 +157,7 @@ def test_linkerd_tracing_endpoint_is_the_collectors(linkerd_dev: RenderResult) -
     )
 
 
-@pytest.mark.parametrize(("stack", "percent"), [("dev", 100), ("prod", 1)])
+@pytest.mark.parametrize(("stack", "percent"), [("dev", 100), ("staging", 10)])
 def test_trace_sampling_differs_per_environment(stack: str, percent: int) -> None:
     telemetry = one(render(stack, "existing"), "kubernetes:telemetry.istio.io/v1:Telemetry")["inputs"]
     assert telemetry["spec"]["tracing"][0]["randomSamplingPercentage"] == percent

@@ -40,15 +40,19 @@ def test_every_namespace_may_resolve_names() -> None:
         assert egress["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
 
 
-def test_prometheus_may_scrape_every_namespace() -> None:
-    policies = _policies()
-    for namespace in _namespaces():
-        rule = policies[(namespace, "allow-prometheus-scrape")]["spec"]["ingress"][0]
+def test_prometheus_scrapes_only_metrics_ports() -> None:
+    scrapes = {
+        ns: p["spec"]["ingress"][0] for (ns, name), p in _policies().items() if name == "allow-prometheus-scrape"
+    }
+    assert SERVICES_NAMESPACE in scrapes
+    for namespace, rule in scrapes.items():
         assert rule["from"][0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+        assert rule["from"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+        assert rule["ports"], namespace
 
 
 def test_only_the_gateway_service_accepts_the_ingress_gateway() -> None:
-    policy = _policies()[(SERVICES_NAMESPACE, "allow-ingress-gateway-in")]["spec"]
+    policy = _policies("dev")[(SERVICES_NAMESPACE, "allow-ingress-gateway-in")]["spec"]
     assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "gateway"}}
     source = policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
     assert source == {"kubernetes.io/metadata.name": INGRESS_NAMESPACE}

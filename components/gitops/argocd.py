@@ -64,6 +64,9 @@ def argocd_values(config: PlatformConfig, placement: Placement, *, notifications
             # The chart's own default selector (linux nodes) kept, the system pool added.
             "nodeSelector": {"kubernetes.io/os": "linux", **placement.node_selector},
             "tolerations": placement.tolerations,
+            # The chart's own policies admit its server from anywhere and its metrics from every
+            # namespace; the platform's namespace policies (security/flows.py) govern instead.
+            "networkPolicy": {"create": False},
         },
         "configs": {
             "cm": cm,

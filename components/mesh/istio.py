@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..addresses import ISTIO_CNI_NAMESPACE
 from ..catalogue import chart_for
 from ..cluster import ClusterInfo, Placement
 from ..config import PlatformConfig
@@ -26,7 +27,7 @@ from .tracing import TRACES
 
 SYSTEM_NAMESPACE = "istio-system"  # istiod, and the root namespace for mesh-wide policy
 INGRESS_NAMESPACE = "istio-ingress"
-CNI_NAMESPACE = "istio-cni"
+CNI_NAMESPACE = ISTIO_CNI_NAMESPACE
 IMAGE_HUB = "docker.io/istio"  # where Istio publishes its release images
 # The gateway chart labels its pods `istio: <release name less "istio-">`; the release is named
 # after its catalogue entry, `istio-gateway`. An Istio Gateway resource selects it with this.

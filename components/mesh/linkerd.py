@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..addresses import LINKERD_CNI_NAMESPACE
 from ..cluster import ClusterInfo, Placement
 from ..config import PlatformConfig
 from ..kube import helm_release, namespace
@@ -27,7 +28,7 @@ from ..pki import CA_USES, self_signed_ca, signed_certificate
 from .tracing import TRACES
 
 CONTROL_PLANE_NAMESPACE = "linkerd"
-CNI_NAMESPACE = "linkerd-cni"
+CNI_NAMESPACE = LINKERD_CNI_NAMESPACE
 TRUST_DOMAIN = "cluster.local"
 ISSUER_SECRET = "linkerd-identity-issuer"  # names the chart's identity controller reads
 TRUST_ROOTS_CONFIGMAP = "linkerd-identity-trust-roots"

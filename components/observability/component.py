@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..addresses import MONITORING_NAMESPACE
+from ..addresses import MONITORING_AGENTS_NAMESPACE, MONITORING_NAMESPACE
 from ..cluster import Bucket, BucketReadWrite, ClusterInfo, ServiceAccountRef
 from ..config import PlatformConfig, Secrets
 from ..kube import helm_release, namespace
@@ -21,7 +21,7 @@ from .prometheus import kube_prometheus_stack_values
 
 # Node agents (node exporter, log agent) read the host: hostPath, host network and PID. They get
 # a namespace of their own so the monitoring namespace keeps a stricter Pod Security level.
-AGENTS_NAMESPACE = "monitoring-agents"
+AGENTS_NAMESPACE = MONITORING_AGENTS_NAMESPACE
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,25 @@ server are opened by port to any address rather than by namespace.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..addresses import (
+    ALERTMANAGER,
     ARGO_ROLLOUTS_NAMESPACE,
     ARGOCD_NAMESPACE,
     EXTERNAL_SECRETS_NAMESPACE,
     FALCO_NAMESPACE,
     GATEKEEPER_NAMESPACE,
     INGRESS_NAMESPACE,
+    ISTIO_CNI_NAMESPACE,
     ISTIO_NAMESPACE,
+    LINKERD_CNI_NAMESPACE,
     LINKERD_NAMESPACE,
+    MONITORING_AGENTS_NAMESPACE,
     MONITORING_NAMESPACE,
     OTEL_COLLECTOR_GRPC,
-    OTEL_COLLECTOR_HTTP,
+    PROMETHEUS,
     SERVICES_NAMESPACE,
     VAULT,
     VAULT_NAMESPACE,
@@ -35,7 +39,10 @@ from ..addresses import (
 from ..config import PlatformConfig
 
 ANY_NAMESPACE = "*"  # a row that applies in every namespace the platform creates
-Port = tuple[Literal["TCP", "UDP"], int]
+NODES = "<nodes>"  # in Peer.cidrs: the cluster network's node addresses (any address on an existing cluster)
+# A port by number, or by the destination container's port name (one rule fits pods whose
+# charts number their metrics port differently).
+Port = tuple[Literal["TCP", "UDP"], int | str]
 
 
 @dataclass(frozen=True)
@@ -67,13 +74,20 @@ class Flow:
 
 
 def _between(
-    name: str, source: str, target: str, ports: tuple[Port, ...], reason: str, target_pods: dict[str, str] | None = None
+    name: str,
+    source: str,
+    target: str,
+    ports: tuple[Port, ...],
+    reason: str,
+    target_pods: dict[str, str] | None = None,
+    source_pods: dict[str, str] | None = None,
+    when: Callable[[PlatformConfig], bool] = lambda _: True,
 ) -> tuple[Flow, Flow]:
     """A call from `source` to `target`: the egress row in one and the ingress row in the other."""
-    pods = target_pods or {}
+    pods, callers = target_pods or {}, source_pods or {}
     return (
-        Flow(f"allow-{name}-out", source, "egress", Peer(target, pods), ports, reason),
-        Flow(f"allow-{name}-in", target, "ingress", Peer(source), ports, reason, pods=pods),
+        Flow(f"allow-{name}-out", source, "egress", Peer(target, pods), ports, reason, pods=callers, when=when),
+        Flow(f"allow-{name}-in", target, "ingress", Peer(source, callers), ports, reason, pods=pods, when=when),
     )
 
 
@@ -96,22 +110,26 @@ ISTIOD_XDS: tuple[Port, ...] = (("TCP", 15012),)
 LINKERD_CONTROL: tuple[Port, ...] = (("TCP", 8080), ("TCP", 8086), ("TCP", 8090))  # identity, destination, policy
 
 # Namespaces whose add-on's components talk to each other (Raft peers, Argo CD server and
-# repo-server, Prometheus and Alertmanager, Falco and falcosidekick...).
+# repo-server, Prometheus and Alertmanager, Falco and falcosidekick...). Add-ons whose pods
+# never call each other (Gatekeeper, External Secrets, Rollouts, istiod, the ingress gateway)
+# are not here: verify reports a policy that opens more than the platform needs.
 ADDON_NAMESPACES = (
-    ISTIO_NAMESPACE,
-    INGRESS_NAMESPACE,
     LINKERD_NAMESPACE,
     ARGOCD_NAMESPACE,
-    ARGO_ROLLOUTS_NAMESPACE,
     MONITORING_NAMESPACE,
     VAULT_NAMESPACE,
-    EXTERNAL_SECRETS_NAMESPACE,
-    GATEKEEPER_NAMESPACE,
     FALCO_NAMESPACE,
 )
-# Namespaces whose controllers watch or write Kubernetes objects through the API server.
+# Namespaces whose controllers watch or write Kubernetes objects through the API server (every
+# one whose ServiceAccounts hold RBAC: the CNI agents, the gateway reading its TLS Secrets, the
+# log agent's Kubernetes metadata, falcosidekick).
 API_CLIENTS = (
     ISTIO_NAMESPACE,
+    ISTIO_CNI_NAMESPACE,
+    LINKERD_CNI_NAMESPACE,
+    FALCO_NAMESPACE,
+    INGRESS_NAMESPACE,
+    MONITORING_AGENTS_NAMESPACE,
     LINKERD_NAMESPACE,
     ARGOCD_NAMESPACE,
     ARGO_ROLLOUTS_NAMESPACE,
@@ -120,6 +138,24 @@ API_CLIENTS = (
     EXTERNAL_SECRETS_NAMESPACE,
     GATEKEEPER_NAMESPACE,
 )
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+# What Prometheus scrapes in each namespace (its ServiceMonitors and PodMonitors): named ports
+# where the charts name them alike. Argo CD's and External Secrets' ServiceMonitors are created
+# once the monitoring API is served. A namespace absent here is not scraped (node exporter runs
+# on the host network, outside pod policies).
+SCRAPED: tuple[tuple[str, tuple[Port, ...], Callable[[PlatformConfig], bool]], ...] = (
+    (ARGO_ROLLOUTS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (ARGOCD_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (EXTERNAL_SECRETS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (FALCO_NAMESPACE, (("TCP", 8765),), lambda _: True),
+    (GATEKEEPER_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (ISTIO_NAMESPACE, (("TCP", "http-monitoring"),), lambda config: _istio(config)),
+    (LINKERD_NAMESPACE, (("TCP", "admin-http"), ("TCP", "linkerd-admin")), lambda config: _linkerd(config)),
+    (SERVICES_NAMESPACE, (("TCP", "metrics"), ("TCP", "http-envoy-prom")), lambda config: _istio(config)),
+    (SERVICES_NAMESPACE, (("TCP", "metrics"), ("TCP", "linkerd-admin")), lambda config: _linkerd(config)),
+    (VAULT_NAMESPACE, (("TCP", VAULT.port),), lambda _: True),
+)
+OTEL_COLLECTOR_PODS = {"app.kubernetes.io/name": "opentelemetry-collector", "component": "standalone-collector"}
 
 FLOWS: tuple[Flow, ...] = (
     # Everywhere
@@ -131,13 +167,17 @@ FLOWS: tuple[Flow, ...] = (
         DNS,
         "every pod resolves names through the cluster DNS (CoreDNS/kube-dns, labelled k8s-app=kube-dns on all clouds)",
     ),
-    Flow(
-        "allow-prometheus-scrape",
-        ANY_NAMESPACE,
-        "ingress",
-        Peer(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"}),
-        (),
-        "Prometheus scrapes metrics in every namespace; each add-on exposes them on its own port",
+    *(
+        Flow(
+            "allow-prometheus-scrape",
+            namespace,
+            "ingress",
+            Peer(MONITORING_NAMESPACE, PROMETHEUS_PODS),
+            ports,
+            "Prometheus scrapes the metrics ports its ServiceMonitors and PodMonitors name here",
+            when=when,
+        )
+        for namespace, ports, when in SCRAPED
     ),
     *(
         Flow(
@@ -214,6 +254,26 @@ FLOWS: tuple[Flow, ...] = (
         (("TCP", 10250),),
         "the API server calls the Prometheus Operator's admission webhook (PrometheusRule validation)",
     ),
+    # Gatekeeper's post-install hook waits until the webhook answers before labelling namespaces.
+    Flow(
+        "allow-webhook-probe-out",
+        GATEKEEPER_NAMESPACE,
+        "egress",
+        Peer(GATEKEEPER_NAMESPACE, {"control-plane": "controller-manager"}),
+        (("TCP", "webhook-server"),),
+        "Gatekeeper's install hook probes its own webhook before labelling namespaces",
+        # The Job controller labels each Job's pods with its name.
+        pods={"batch.kubernetes.io/job-name": "gatekeeper-update-namespace-label"},
+    ),
+    Flow(
+        "allow-webhook-probe-in",
+        GATEKEEPER_NAMESPACE,
+        "ingress",
+        Peer(GATEKEEPER_NAMESPACE, {"batch.kubernetes.io/job-name": "gatekeeper-update-namespace-label"}),
+        (("TCP", "webhook-server"),),
+        "Gatekeeper's install hook probes its own webhook before labelling namespaces",
+        pods={"control-plane": "controller-manager"},
+    ),
     # Mesh control plane
     Flow(
         "allow-mesh-control-plane",
@@ -233,14 +293,17 @@ FLOWS: tuple[Flow, ...] = (
         "the ingress gateway fetches its configuration and certificates from istiod",
         when=_istio,
     ),
-    Flow(
-        "allow-mesh-clients",
-        ISTIO_NAMESPACE,
-        "ingress",
-        ALL_NAMESPACES,
-        ISTIOD_XDS,
-        "every meshed pod (services, ingress gateway) connects to istiod",
-        when=_istio,
+    *(
+        Flow(
+            f"allow-mesh-clients-{client}",
+            ISTIO_NAMESPACE,
+            "ingress",
+            Peer(client),
+            ISTIOD_XDS,
+            "every meshed pod (services, ingress gateway) connects to istiod",
+            when=_istio,
+        )
+        for client in (SERVICES_NAMESPACE, INGRESS_NAMESPACE)
     ),
     Flow(
         "allow-mesh-control-plane",
@@ -255,9 +318,9 @@ FLOWS: tuple[Flow, ...] = (
         "allow-mesh-clients",
         LINKERD_NAMESPACE,
         "ingress",
-        ALL_NAMESPACES,
+        Peer(SERVICES_NAMESPACE),
         LINKERD_CONTROL,
-        "every meshed pod connects to the Linkerd control plane",
+        "every meshed pod (the services) connects to the Linkerd control plane",
         when=_linkerd,
     ),
     # Into the platform: ingress gateway -> gateway service
@@ -266,24 +329,44 @@ FLOWS: tuple[Flow, ...] = (
         INGRESS_NAMESPACE,
         "ingress",
         ANYWHERE,
-        (("TCP", 80), ("TCP", 443), ("TCP", 8080), ("TCP", 8443)),
-        "clients reach the ingress gateway through the cloud load balancer (container ports 8080/8443)",
+        (("TCP", 80), ("TCP", 443), ("TCP", 15021)),
+        "clients reach the ingress gateway through the cloud load balancer, which health-checks its status port",
     ),
     *_between(
         "ingress-gateway",
         INGRESS_NAMESPACE,
         SERVICES_NAMESPACE,
-        (),
-        "the ingress gateway forwards client requests to the gateway service only",
+        (("TCP", "http"),),
+        "the ingress gateway forwards client requests to the gateway service's http port only",
         target_pods={"app.kubernetes.io/name": "gateway"},
+        # The local environment does not publish the store (no charts/service/values/local/gateway.yaml).
+        when=lambda config: config.environment != "local",
     ),
     # Telemetry and alerts
     *_between(
         "traces",
         SERVICES_NAMESPACE,
         MONITORING_NAMESPACE,
-        (("TCP", OTEL_COLLECTOR_GRPC.port), ("TCP", OTEL_COLLECTOR_HTTP.port)),
-        "services export traces and metrics over OTLP to the collector",
+        (("TCP", OTEL_COLLECTOR_GRPC.port),),
+        "services export traces and metrics over OTLP/gRPC to the collector",
+        target_pods=OTEL_COLLECTOR_PODS,
+    ),
+    *_between(
+        "gateway-traces",
+        INGRESS_NAMESPACE,
+        MONITORING_NAMESPACE,
+        (("TCP", OTEL_COLLECTOR_GRPC.port),),
+        "the ingress gateway's proxy sends its spans to the mesh's tracing provider, the collector",
+        target_pods=OTEL_COLLECTOR_PODS,
+        when=_istio,
+    ),
+    *_between(
+        "logs",
+        MONITORING_AGENTS_NAMESPACE,
+        MONITORING_NAMESPACE,
+        (("TCP", "http"),),
+        "the node log agents push every pod's logs to Loki through its gateway",
+        target_pods={"app.kubernetes.io/name": "loki", "app.kubernetes.io/component": "gateway"},
     ),
     Flow(
         "allow-scrape-out",
@@ -291,14 +374,45 @@ FLOWS: tuple[Flow, ...] = (
         "egress",
         ALL_NAMESPACES,
         (),
-        "Prometheus scrapes metrics endpoints in every namespace",
+        "Prometheus scrapes metrics endpoints in every namespace (each namespace admits only its metrics ports)",
+        pods=PROMETHEUS_PODS,
+    ),
+    Flow(
+        "allow-scrape-nodes",
+        MONITORING_NAMESPACE,
+        "egress",
+        Peer(cidrs=(NODES,)),
+        (("TCP", 10250), ("TCP", 9100)),
+        "Prometheus scrapes the kubelets (cAdvisor) and node exporter on the nodes' addresses",
+        pods=PROMETHEUS_PODS,
+    ),
+    Flow(
+        "allow-scrape-control-plane",
+        MONITORING_NAMESPACE,
+        "egress",
+        Peer(cidrs=(NODES,)),
+        (("TCP", 10257), ("TCP", 10259), ("TCP", 2381), ("TCP", 10249)),
+        "on a self-managed control plane Prometheus scrapes kube-controller-manager, kube-scheduler, etcd "
+        "and kube-proxy on the nodes (managed clouds hide them, and the platform scrapes them only here)",
+        pods=PROMETHEUS_PODS,
+        when=lambda config: config.cloud == "existing",
+    ),
+    *_between(
+        "analysis",
+        ARGO_ROLLOUTS_NAMESPACE,
+        MONITORING_NAMESPACE,
+        (("TCP", PROMETHEUS.port),),
+        "Argo Rollouts' controller runs each canary analysis query against Prometheus",
+        target_pods=PROMETHEUS_PODS,
     ),
     *_between(
         "falco-alerts",
         FALCO_NAMESPACE,
         MONITORING_NAMESPACE,
-        (("TCP", 9093),),
+        (("TCP", ALERTMANAGER.port),),
         "falcosidekick posts Falco events to Alertmanager",
+        target_pods={"app.kubernetes.io/name": "alertmanager"},
+        source_pods={"app.kubernetes.io/name": "falcosidekick"},
     ),
     # Secrets
     *_between(
@@ -306,8 +420,9 @@ FLOWS: tuple[Flow, ...] = (
         EXTERNAL_SECRETS_NAMESPACE,
         VAULT_NAMESPACE,
         (("TCP", VAULT.port),),
-        "External Secrets reads the services' secrets from Vault",
+        "External Secrets' controller reads the services' secrets from Vault",
         target_pods={"app.kubernetes.io/name": "vault"},
+        source_pods={"app.kubernetes.io/name": "external-secrets"},
     ),
     # Cloud APIs and outside services
     Flow(
@@ -371,6 +486,19 @@ FLOWS: tuple[Flow, ...] = (
 )
 
 
+def _node_addresses(config: PlatformConfig) -> tuple[str, ...]:
+    return ("0.0.0.0/0",) if config.cloud == "existing" else (config.cluster.network_cidr,)
+
+
+def _resolved(flow: Flow, config: PlatformConfig) -> Flow:
+    if NODES not in flow.peer.cidrs:
+        return flow
+    cidrs = tuple(c for cidr in flow.peer.cidrs for c in (_node_addresses(config) if cidr == NODES else (cidr,)))
+    return replace(flow, peer=replace(flow.peer, cidrs=cidrs))
+
+
 def flows_for(namespace: str, config: PlatformConfig) -> list[Flow]:
     """The rows that open `namespace`, in table order, for this stack's config."""
-    return [flow for flow in FLOWS if flow.namespace in (namespace, ANY_NAMESPACE) and flow.when(config)]
+    return [
+        _resolved(flow, config) for flow in FLOWS if flow.namespace in (namespace, ANY_NAMESPACE) and flow.when(config)
+    ]

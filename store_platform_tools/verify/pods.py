@@ -112,6 +112,12 @@ RUNTIME_LABELS = (
         lambda ordinal: "true" if ordinal == 0 else "false",
         "Vault's Kubernetes service registration marks the active node (one) and the standbys",
     ),
+    (
+        {"app.kubernetes.io/name": "vault", "component": "server"},
+        "vault-sealed",
+        lambda _: "false",
+        "Vault's Kubernetes service registration: an unsealed node serves",
+    ),
 )
 
 
@@ -119,7 +125,7 @@ def _replicas(obj: KubeObject, template: dict[str, Any]) -> list[dict[str, Any]]
     """One pod template per StatefulSet ordinal (labelled as the StatefulSet controller labels them,
     plus the labels controllers set at run time); one for any other workload."""
     if obj.kind != "StatefulSet":
-        return [copy.deepcopy(template)]
+        return [_job_labels(obj, copy.deepcopy(template))]
     out = []
     for ordinal in range(int(obj.spec.get("replicas", 1) or 1)):
         pod = copy.deepcopy(template)
@@ -131,6 +137,14 @@ def _replicas(obj: KubeObject, template: dict[str, Any]) -> list[dict[str, Any]]
                 labels[key] = value(ordinal)
         out.append(pod)
     return out
+
+
+def _job_labels(obj: KubeObject, template: dict[str, Any]) -> dict[str, Any]:
+    """The Job controller labels a Job's pods with the Job's name (policies and probes select them by it)."""
+    if obj.kind == "Job":
+        labels = template.setdefault("metadata", {}).setdefault("labels", {})
+        labels |= {"batch.kubernetes.io/job-name": obj.name, "job-name": obj.name}
+    return template
 
 
 def _scaled_by_rollout(deployment: KubeObject, objects: ObjectSet) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import helm, images, wiring
+from . import helm, images, network, wiring
 
 Check = Callable[[Platform], list[Finding]]
 
@@ -14,4 +14,5 @@ CHECKS: dict[str, Check] = {
     "helm": helm.check,
     "wiring": wiring.check,
     "images": images.check,
+    "network": network.check,
 }
