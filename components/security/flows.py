@@ -339,8 +339,9 @@ FLOWS: tuple[Flow, ...] = (
         (("TCP", "http"),),
         "the ingress gateway forwards client requests to the gateway service's http port only",
         target_pods={"app.kubernetes.io/name": "gateway"},
-        # The local environment does not publish the store (no charts/service/values/local/gateway.yaml).
-        when=lambda config: config.environment != "local",
+        # The local environment does not publish the store (no charts/service/values/local/gateway.yaml);
+        # only Istio installs an ingress gateway.
+        when=lambda config: config.environment != "local" and _istio(config),
     ),
     # Telemetry and alerts
     *_between(
@@ -396,6 +397,16 @@ FLOWS: tuple[Flow, ...] = (
         "and kube-proxy on the nodes (managed clouds hide them, and the platform scrapes them only here)",
         pods=PROMETHEUS_PODS,
         when=lambda config: config.cloud == "existing",
+    ),
+    *_between(
+        "mesh-traces",
+        LINKERD_NAMESPACE,
+        MONITORING_NAMESPACE,
+        (("TCP", OTEL_COLLECTOR_GRPC.port),),
+        "Linkerd's meshed controllers and their proxies export spans to the collector",
+        target_pods=OTEL_COLLECTOR_PODS,
+        source_pods={"linkerd.io/control-plane-ns": LINKERD_NAMESPACE},
+        when=_linkerd,
     ),
     *_between(
         "analysis",

@@ -8,8 +8,8 @@ Linkerd, the `linkerd.io/inject` annotation the injector itself reads). What is 
   privileged, seccomp profile, image). Native sidecars (init containers that keep running) are
   Istio's default on the Kubernetes versions the platform supports. Gateway pods (template
   `gateway`) only get their `image: auto` resolved.
-- Linkerd: the proxy and its init container exactly as the chart renders them into its own
-  control-plane pods, which share the injector's partial templates.
+- Linkerd: the proxy and its init container as the chart renders them into its own proxy
+  injector's pod, which shares the injector's partial templates.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class LinkerdInjector:
 
 
 def _as_injected(proxy: dict[str, Any]) -> dict[str, Any]:
-    """The control plane's own proxy as the injector writes it into other pods: the partial reads
+    """The injector's own proxy as it writes the proxy into other pods: the partial reads
     the trust anchors from the `linkerd` namespace's ConfigMap only for the control plane, and
     inlines the PEM everywhere else (partials/_proxy.tpl, loadTrustBundleFromConfigMap)."""
     proxy = copy.deepcopy(proxy)
@@ -155,11 +155,13 @@ def injector_of(objects: ObjectSet) -> Injector | None:
         if config is not None:
             return IstioInjector(hooks["istio-sidecar-injector"], json.loads(config.body["data"]["values"]))
     if "linkerd-proxy-injector-webhook-config" in hooks:
-        destination = next((o for o in objects.of_kind("Deployment") if o.name == "linkerd-destination"), None)
-        if destination is not None:
-            pod = destination.spec["template"]["spec"]
+        # The injector's own proxy: unlike the destination's and identity's, which reach themselves
+        # on localhost, it addresses the control plane as every injected proxy does.
+        injector = next((o for o in objects.of_kind("Deployment") if o.name == "linkerd-proxy-injector"), None)
+        if injector is not None:
+            pod = injector.spec["template"]["spec"]
             return LinkerdInjector(
-                destination.namespace or "linkerd",
+                injector.namespace or "linkerd",
                 hooks["linkerd-proxy-injector-webhook-config"],
                 [c for c in pod.get("containers") or [] if c["name"] == "linkerd-proxy"],
                 [c for c in pod.get("initContainers") or [] if c["name"].startswith("linkerd-")],

@@ -191,7 +191,8 @@ def _control_plane_addresses(ends: Endpoints, derived: list[Flow], ipblock_match
 
 def _linkerd_inbound(ends: Endpoints, derived: list[Flow]) -> list[Flow]:
     """Between Linkerd proxies a connection may arrive on the server proxy's inbound port 4143
-    (opaque and transport-header connections) besides the application's own port."""
+    (opaque and transport-header connections) besides the application's own port. Proxies reach
+    the control plane (identity, destination, policy) on its service ports."""
 
     def meshed(e: Endpoint) -> bool:
         return e.named_port("linkerd-proxy", "TCP") is not None
@@ -199,7 +200,7 @@ def _linkerd_inbound(ends: Endpoints, derived: list[Flow]) -> list[Flow]:
     return [
         Flow(f.source, f.destination, ("TCP", 4143), "Linkerd proxies connect to the peer proxy's inbound port")
         for f in derived
-        if meshed(f.source) and meshed(f.destination) and f.source.namespace != "linkerd"
+        if meshed(f.source) and meshed(f.destination) and "linkerd" not in (f.source.namespace, f.destination.namespace)
     ]
 
 
