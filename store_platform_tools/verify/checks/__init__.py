@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import helm
+from . import admission, helm
 
 Check = Callable[[Platform], list[Finding]]
 
 CHECKS: dict[str, Check] = {
     "helm": helm.check,
+    "admission": admission.check,
 }
