@@ -12,6 +12,7 @@ import pytest
 
 from components.config import load_config
 from components.security import gatekeeper as platform_gatekeeper
+from store_platform_tools.render import run_program
 from store_platform_tools.stackfile import load_stack
 from store_platform_tools.verify.checks import admission
 from store_platform_tools.verify.context import Platform
@@ -439,9 +440,7 @@ def test_prod_is_admitted_by_its_own_constraints(mesh: str, tmp_path: Path) -> N
         result = render("prod")
     else:
         stack = stack_with("prod", tmp_path, {"mesh": {"provider": mesh}})
-        from store_platform_tools.render import run_program
-
-        result = run_program(copy.copy(stack))
+        result = run_program(stack)
     platform = platform_of(result, stack, CHARTS, ROOT)
     assert platform.config.policy.enforcement == "deny"
     assert [f.line() for f in admission.check(platform)] == []

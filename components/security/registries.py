@@ -34,8 +34,10 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "ghcr.io/jkroepke/access-log-exporter": ("loki gateway access-log exporter",),
     "grafana/": ("grafana, loki, tempo (images named without the docker.io host)",),
     "quay.io/kiwigrid/": ("grafana dashboard sidecar",),
+    "docker.io/kiwigrid/k8s-sidecar": ("loki rules sidecar (single-binary loki, dev and local)",),
     "otel/": ("opentelemetry-collector",),
     "docker.io/jaegertracing/": ("jaeger",),
+    "jaegertracing/": ("jaeger (the chart writes the image without the docker.io host)",),
     "ghcr.io/slok/": ("sloth",),
 }
 
