@@ -3,7 +3,7 @@ violation alerts, as pure functions of config.
 
 Constraint groups and where they apply:
 - supply chain (allowed registries, no `latest`/untagged images, no NodePort, no anonymous
-  bindings): every namespace but the EXCLUDED ones;
+  bindings): every namespace but the EXCLUDED ones (the image rules also skip IMAGE_EXCLUDED);
 - pod-security baseline (privileged, host namespaces, added capabilities): every namespace but
   the EXCLUDED and the POD_SECURITY_EXCLUDED ones;
 - pod-security restricted (no privilege escalation, drop ALL): namespaces whose Pod Security
@@ -25,13 +25,14 @@ import yaml
 from ..addresses import (
     FALCO_NAMESPACE,
     GATEKEEPER_NAMESPACE,
+    INGRESS_NAMESPACE,
     ISTIO_NAMESPACE,
     LINKERD_NAMESPACE,
-    MONITORING_NAMESPACE,
     SERVICES_NAMESPACE,
 )
 from ..cluster import Placement
 from ..config import PlatformConfig
+from ..observability import AGENTS_NAMESPACE
 from .registries import allowed_registries
 
 LIBRARY = Path(__file__).parent / "gatekeeper-library"
@@ -46,7 +47,13 @@ POD_SECURITY_EXCLUDED: dict[str, str] = {
     FALCO_NAMESPACE: "Falco's DaemonSet loads an eBPF probe and reads host /proc: privileged by design",
     ISTIO_NAMESPACE: "the istio-cni node agent rewrites pod networking on each node (privileged, host network)",
     LINKERD_NAMESPACE: "linkerd-cni configures pod networking on each node (host paths, host network)",
-    MONITORING_NAMESPACE: "node-exporter reads host metrics with host PID, host network and host paths",
+    AGENTS_NAMESPACE: "node-exporter reads host metrics with host PID, host network and host paths",
+}
+# Not matched by the image rules (registries, tags). Gatekeeper's expansion checks a Deployment
+# as its pod template, before any other webhook mutates it.
+IMAGE_EXCLUDED: dict[str, str] = {
+    INGRESS_NAMESPACE: "the Istio gateway chart's Deployment says `image: auto`, which Istio's injector replaces "
+    "with istiod's proxy image when it creates the pod; only the gateway runs here",
 }
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PODS = [{"apiGroups": [""], "kinds": ["Pod"]}]
@@ -84,7 +91,7 @@ def _excluding(*groups: dict[str, str]) -> dict[str, Any]:
 
 
 def constraints(config: PlatformConfig) -> list[Constraint]:
-    everywhere = {"kinds": PODS, **_excluding(EXCLUDED)}
+    everywhere = {"kinds": PODS, **_excluding(EXCLUDED, IMAGE_EXCLUDED)}
     baseline = {"kinds": PODS, **_excluding(EXCLUDED, POD_SECURITY_EXCLUDED)}
     restricted = {
         "kinds": PODS,

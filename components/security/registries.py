@@ -23,6 +23,7 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "cr.l5d.io/linkerd/": ("linkerd control plane and proxy",),
     "quay.io/argoproj/": ("argo-cd", "argo-rollouts"),
     "ghcr.io/dexidp/": ("argo-cd dex",),
+    # ECR Public's dual-stack name, which the argo-cd chart writes (public.ecr.aws is the old one).
     "ecr-public.aws.com/docker/library/redis:": ("argo-cd redis and redis-ha",),
     "ecr-public.aws.com/docker/library/haproxy:": ("argo-cd redis-ha haproxy",),
     "quay.io/prometheus/": ("prometheus", "alertmanager", "node-exporter"),

@@ -23,6 +23,12 @@ from .objects import ObjectSet, selector_matches
 
 ISTIO_PROXY_PORTS = [{"containerPort": 15090, "name": "http-envoy-prom", "protocol": "TCP"}]
 ISTIO_STATUS_PORT = 15021
+_RESOURCE_ANNOTATIONS = {
+    ("requests", "cpu"): "proxyCPU",
+    ("requests", "memory"): "proxyMemory",
+    ("limits", "cpu"): "proxyCPULimit",
+    ("limits", "memory"): "proxyMemoryLimit",
+}
 
 
 class Injector(Protocol):
@@ -80,6 +86,19 @@ class IstioInjector:
             context["seccompProfile"] = proxy["seccompProfile"]
         return context
 
+    def _resources(self, annotations: dict[str, str]) -> dict[str, Any]:
+        """The template's `resources`: the pod's sidecar.istio.io/proxy* annotations if it sets
+        any, else `global.proxy.resources` (both the proxy and its init container get them)."""
+        given = {key: annotations.get(f"sidecar.istio.io/{name}") for key, name in _RESOURCE_ANNOTATIONS.items()}
+        if not any(given.values()):
+            resources = self.values["global"]["proxy"].get("resources") or {}
+            return {k: {r: q for r, q in v.items() if q is not None} for k, v in resources.items() if v}
+        out: dict[str, dict[str, str]] = {}
+        for (kind, resource), quantity in given.items():
+            if quantity:
+                out.setdefault(kind, {})[resource] = quantity
+        return out
+
     def inject(self, metadata: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
         spec = copy.deepcopy(spec)
         if (metadata.get("annotations") or {}).get("inject.istio.io/templates") == "gateway":
@@ -89,6 +108,7 @@ class IstioInjector:
             return spec, ()
         cni = bool((self.values.get("pilot") or {}).get("cni", {}).get("enabled"))
         init_name = "istio-validation" if cni else "istio-init"
+        resources = self._resources(metadata.get("annotations") or {})
         init = {"name": init_name, "image": self.image, "securityContext": self._security_context()}
         proxy = {
             "name": "istio-proxy",
@@ -97,6 +117,8 @@ class IstioInjector:
             "ports": ISTIO_PROXY_PORTS,
             "securityContext": self._security_context(),
         }
+        if resources:
+            init["resources"] = proxy["resources"] = resources
         spec["initContainers"] = [init, proxy, *(spec.get("initContainers") or [])]
         # The injector also labels the pod: the proxies' PodMonitor and peer authentication select these.
         labels = metadata.setdefault("labels", {})

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import helm, images, network, wiring
+from . import admission, helm, images, network, wiring
 
 Check = Callable[[Platform], list[Finding]]
 
@@ -15,4 +15,5 @@ CHECKS: dict[str, Check] = {
     "wiring": wiring.check,
     "images": images.check,
     "network": network.check,
+    "admission": admission.check,
 }
