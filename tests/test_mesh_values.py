@@ -192,3 +192,18 @@ def test_linkerd_proxies_and_controllers_send_traces_to_the_collector() -> None:
     endpoint = f"{OTEL_COLLECTOR_GRPC.host}:{OTEL_COLLECTOR_GRPC.port}"
     assert values["proxy"]["tracing"] == {"enabled": True, "collector": {"endpoint": endpoint}}
     assert values["controller"]["tracing"] == {"enabled": True, "collector": {"endpoint": endpoint}}
+
+
+def test_linkerd_proxies_request_and_limit_cpu_and_memory() -> None:
+    """The platform's policy denies service pods whose containers (the injected proxy included) lack them."""
+    resources = linkerd.control_plane_values(config("prod"), SYSTEM)["proxy"]["resources"]
+    assert all(resources[r]["request"] and resources[r]["limit"] for r in ("cpu", "memory"))
+
+
+def test_linkerd_proxy_tracing_names_the_collectors_identity() -> None:
+    """The chart refuses proxy tracing without it."""
+    collector = linkerd.control_plane_values(config("dev"), SYSTEM)["proxy"]["tracing"]["collector"]
+    assert collector["meshIdentity"] == {
+        "serviceAccountName": OTEL_COLLECTOR_GRPC.service,
+        "namespace": OTEL_COLLECTOR_GRPC.namespace,
+    }

@@ -43,6 +43,9 @@ ISSUER_HOURS = 365 * 24
 ISSUER_RENEWAL_HOURS = 30 * 24
 
 
+PROXY_RESOURCES = {"cpu": {"request": "100m", "limit": "1"}, "memory": {"request": "20Mi", "limit": "250Mi"}}
+
+
 def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
     ha = config.is_prod
     collector = {"endpoint": f"{TRACES.host}:{TRACES.port}"}
@@ -63,7 +66,14 @@ def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[s
         "enablePodDisruptionBudget": ha,
         "webhookFailurePolicy": "Fail" if ha else "Ignore",
         "controllerLogFormat": "json",
-        "proxy": {"logFormat": "json", "tracing": {"enabled": True, "collector": proxy_collector}},
+        "proxy": {
+            "logFormat": "json",
+            "tracing": {"enabled": True, "collector": proxy_collector},
+            # Every injected proxy (and its network-validator init container) gets these: the
+            # platform's policy requires requests and limits on every container of the services.
+            # Upstream's HA sizing, with a one-core limit that matches the proxy's one worker.
+            "resources": PROXY_RESOURCES,
+        },
         "controller": {"tracing": {"enabled": True, "collector": collector}},
         "nodeSelector": placement.node_selector,
         "tolerations": placement.tolerations,
