@@ -78,7 +78,8 @@ WEBHOOKS: tuple[Webhook, ...] = (
         ISTIO_NAMESPACE,
         (15017,),
         "the API server calls istiod's sidecar-injection and validation webhooks",
-        "istiod chart (injector and validation webhook on 15017); cloud.google.com/service-mesh/docs/private-cluster-open-port",
+        "istiod chart (injector and validation on 15017); "
+        "https://cloud.google.com/service-mesh/docs/private-cluster-open-port",
         when=_istio,
     ),
     Webhook(
@@ -86,7 +87,8 @@ WEBHOOKS: tuple[Webhook, ...] = (
         LINKERD_NAMESPACE,
         (8443, 9443),
         "the API server calls Linkerd's proxy-injector, sp-validator and policy-validator webhooks",
-        "linkerd.io/2/reference/cluster-configuration (GKE private clusters: 8443 injector and sp-validator, 9443 policy)",
+        "https://linkerd.io/2/reference/cluster-configuration/ (GKE private clusters: "
+        "8443 injector and sp-validator, 9443 policy validator)",
         when=_linkerd,
     ),
     Webhook(

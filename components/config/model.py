@@ -200,7 +200,7 @@ class PlatformConfig(Section):
     cloud: Cloud = Field(description="Where the cluster runs; existing = a cluster made elsewhere (kind...)")
     region: str = Field(default="", description="The cloud's region; defaults to the cloud's usual one")
     project: str = Field(
-        description="Name prefix of every cloud resource (6-22 characters, so every derived name fits its cloud's limits)"
+        description="Name prefix of every cloud resource (6-22 characters: every derived name fits its cloud's limits)"
     )
     gcp_project: str | None = Field(
         default=None,

@@ -53,7 +53,9 @@ def _region(raw: dict) -> Iterator[Problem]:
 
 def _zones(raw: dict) -> Iterator[Problem]:
     cloud, region = raw.get("cloud"), raw.get("region")
-    zones = ZONES.get(cloud, {}).get(region) if isinstance(cloud, str) and isinstance(region, str) else None
+    if not isinstance(cloud, str) or not isinstance(region, str):
+        return
+    zones = ZONES.get(cloud, {}).get(region)
     if zones is not None and len(zones) < MIN_ZONES:
         others = sorted(r for r, z in ZONES[cloud].items() if len(z) >= MIN_ZONES)
         yield Problem(

@@ -84,7 +84,9 @@ def build_network(
     )
     router = gcp.compute.Router(
         f"{name}-router",
-        gcp.compute.RouterArgs(name=f"{prefix}-nat", project=config.gcp_project_id, network=vpc.id, region=config.region),
+        gcp.compute.RouterArgs(
+            name=f"{prefix}-nat", project=config.gcp_project_id, network=vpc.id, region=config.region
+        ),
         opts=opts,
     )
     # Cloud NAT is a regional, distributed service (no per-zone gateway to lose), so every
