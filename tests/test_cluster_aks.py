@@ -29,7 +29,7 @@ from components.cluster.info import (
 )
 from components.config import ConfigError, load_config
 from store_platform_tools.cloud_mocks.azure import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID
-from store_platform_tools.mocks import PlatformMocks, RecordingMonitor, fake_id
+from store_platform_tools.mocks import COMPUTED, PlatformMocks, RecordingMonitor, fake_id
 from tests.rendering import of_type, one, render
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -59,8 +59,11 @@ def by_name(stack: str, name: str) -> dict[str, Any]:
 
 
 def resource_id(result_resource: dict[str, Any]) -> str:
-    """The mock id of a resource, as other resources' inputs reference it."""
-    return fake_id(result_resource["type"], result_resource["name"])
+    """The mock id of a resource, as other resources' inputs reference it: the ARM id the mocks
+    compute where they do (Key Vault keys), else the generic fake id."""
+    computed = COMPUTED.get(result_resource["type"])
+    arm_id = computed(result_resource["name"], result_resource["inputs"]).get("id") if computed else None
+    return arm_id or fake_id(result_resource["type"], result_resource["name"])
 
 
 # --- identity and access -------------------------------------------------------------------------

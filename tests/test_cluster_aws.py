@@ -119,6 +119,24 @@ def test_other_environments_share_one_nat_gateway(stack: str) -> None:
     assert len({r["inputs"]["routes"][0]["natGatewayId"] for r in routes}) == 1
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_node_groups_wait_for_the_nat_gateways_and_private_routes_of_their_subnets(stack: str) -> None:
+    # Private nodes pull images and join the cluster through NAT: launched before the route
+    # exists, they never become Ready and the node group fails.
+    egress = [
+        r["urn"]
+        for r in aws(stack).resources
+        if r["type"] == "aws:ec2/natGateway:NatGateway"
+        or (
+            r["type"] in ("aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation")
+            and "-private-" in r["name"]
+        )
+    ]
+    assert len(egress) >= 7
+    for group in of_type(aws(stack), NODE_GROUP):
+        assert set(egress) <= set(group["dependencies"]), group["name"]
+
+
 def test_vpc_flow_logs_record_all_traffic() -> None:
     flow_log = inputs("dev", "aws:ec2/flowLog:FlowLog")
     assert flow_log["trafficType"] == "ALL"

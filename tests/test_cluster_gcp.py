@@ -25,9 +25,11 @@ from components.cluster.gke.names import gcp_name, service_account_id
 from components.cluster.gke.network import address_plan
 from components.config import ConfigError, load_config, read_stack_config
 from components.config.clouds import gke_node_capacity
+from components.security.flows import FLOWS
+from components.webhooks import webhook_ports
 from store_platform_tools.render import RenderResult, run_program
 from store_platform_tools.stackfile import load_stack
-from tests.rendering import ROOT, of_type, one, render
+from tests.rendering import ROOT, of_type, one, render, render_with
 
 CLOUD_STACKS = ("dev", "staging", "prod")
 TAGS = {"project": "acme-store", "managed-by": "pulumi"}
@@ -35,6 +37,9 @@ CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+SERVICE_IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity"
+SERVICE = "gcp:projects/service:Service"
+FIREWALL = "gcp:compute/firewall:Firewall"
 NAT = "gcp:compute/routerNat:RouterNat"
 ADDRESS = "gcp:compute/address:Address"
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -60,12 +65,17 @@ def pools(stack: str) -> dict[str, dict[str, Any]]:
     return {r["inputs"]["name"]: r for r in of_type(gke(stack), NODE_POOL)}
 
 
+def project_of(stack: str) -> str:
+    """The GCP project a shipped stack deploys into: its own, `<project>-<environment>`."""
+    return f"acme-store-{stack}"
+
+
 def key_id(stack: str, key: str) -> str:
-    return f"projects/acme-store/locations/us-central1/keyRings/acme-store-{stack}/cryptoKeys/{key}"
+    return f"projects/{project_of(stack)}/locations/us-central1/keyRings/acme-store-{stack}/cryptoKeys/{key}"
 
 
 def email_of(account: dict[str, Any]) -> str:
-    return f"{account['inputs']['accountId']}@acme-store.iam.gserviceaccount.com"
+    return f"{account['inputs']['accountId']}@{account['inputs']['project']}.iam.gserviceaccount.com"
 
 
 def labels_of(resource: dict[str, Any]) -> dict[str, str]:
@@ -164,8 +174,8 @@ def test_dataplane_v2_is_the_datapath(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
-def test_workload_identity_pool_is_the_projects(stack: str) -> None:
-    assert cluster_inputs(stack)["workloadIdentityConfig"]["workloadPool"] == "acme-store.svc.id.goog"
+def test_workload_identity_pool_is_the_environments_own_projects(stack: str) -> None:
+    assert cluster_inputs(stack)["workloadIdentityConfig"]["workloadPool"] == f"acme-store-{stack}.svc.id.goog"
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
@@ -195,6 +205,16 @@ def test_gke_service_agent_may_use_the_etcd_key_before_the_cluster_is_created(st
     )
     assert grant["inputs"]["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant["urn"] in one(gke(stack), CLUSTER)["dependencies"]
+
+
+@pytest.mark.parametrize(
+    ("key", "service"), [("etcd-key-gke-agent", "container"), ("disk-key-compute-agent", "compute")]
+)
+def test_key_grants_go_to_the_service_identity_the_provider_creates(key: str, service: str) -> None:
+    # A hand-built service-agent address may not exist yet right after its API is enabled.
+    agent = one(gke("dev"), SERVICE_IDENTITY, f"{service}-agent")
+    assert agent["inputs"] == {"project": "acme-store-dev", "service": f"{service}.googleapis.com"}
+    assert agent["urn"] in one(gke("dev"), KEY_GRANT, key)["dependencies"]
 
 
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
@@ -322,7 +342,7 @@ def test_workloads_pool_is_not_tainted() -> None:
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_gcp_provider_names_project_region_and_default_labels(stack: str) -> None:
     provider = one(gke(stack), "pulumi:providers:gcp")
-    assert provider["inputs"]["project"] == "acme-store"
+    assert provider["inputs"]["project"] == project_of(stack)
     assert provider["inputs"]["region"] == "us-central1"
     assert yaml.safe_load(provider["inputs"]["defaultLabels"]) == {**TAGS, "environment": stack}
 
@@ -376,7 +396,7 @@ def test_outputs_name_the_cluster_region_and_oidc_issuer() -> None:
     assert outputs["clusterName"] == "acme-store-prod"
     assert outputs["region"] == "us-central1"
     assert outputs["oidcIssuer"] == (
-        "https://container.googleapis.com/v1/projects/acme-store/locations/us-central1/clusters/acme-store-prod"
+        "https://container.googleapis.com/v1/projects/acme-store-prod/locations/us-central1/clusters/acme-store-prod"
     )
 
 
@@ -444,7 +464,7 @@ def facilities() -> dict[str, RenderResult]:
 
 def test_kms_key_returns_the_gcpckms_seal_parameters(facilities: dict[str, RenderResult]) -> None:
     assert facilities["dev"].outputs["seal"] == {
-        "project": "acme-store",
+        "project": "acme-store-dev",
         "region": "us-central1",
         "key_ring": "acme-store-dev",
         "crypto_key": "vault-unseal",
@@ -461,7 +481,7 @@ def test_workload_identity_annotates_the_service_account_with_the_google_account
 def test_workload_identity_binds_exactly_the_kubernetes_service_account(facilities: dict[str, RenderResult]) -> None:
     binding = one(facilities["dev"], "gcp:serviceaccount/iAMMember:IAMMember")
     assert binding["inputs"]["role"] == "roles/iam.workloadIdentityUser"
-    assert binding["inputs"]["member"] == "serviceAccount:acme-store.svc.id.goog[observability/loki]"
+    assert binding["inputs"]["member"] == "serviceAccount:acme-store-dev.svc.id.goog[observability/loki]"
     assert one(facilities["dev"], CLUSTER)["urn"] in binding["dependencies"]
 
 
@@ -473,11 +493,15 @@ def test_kms_grant_lets_the_identity_use_the_key(facilities: dict[str, RenderRes
     assert {g["cryptoKeyId"] for g in grants} == {key_id("dev", "vault-unseal")}
 
 
-def test_bucket_grant_lets_the_identity_read_and_write_objects(facilities: dict[str, RenderResult]) -> None:
+def test_bucket_grant_lets_the_identity_read_the_bucket_and_read_and_write_objects(
+    facilities: dict[str, RenderResult],
+) -> None:
+    # Tempo reads the bucket's attributes at start-up (storage.buckets.get), which
+    # roles/storage.objectAdmin lacks; both roles are granted on the one bucket only.
     result = facilities["dev"]
-    grant = one(result, "gcp:storage/bucketIAMMember:BucketIAMMember")["inputs"]
-    assert grant["role"] == "roles/storage.objectAdmin"
-    assert grant["bucket"] == one(result, BUCKET)["inputs"]["name"]
+    grants = [g["inputs"] for g in of_type(result, "gcp:storage/bucketIAMMember:BucketIAMMember")]
+    assert {g["role"] for g in grants} == {"roles/storage.objectAdmin", "roles/storage.legacyBucketReader"}
+    assert {g["bucket"] for g in grants} == {one(result, BUCKET)["inputs"]["name"]}
 
 
 def test_bucket_is_private_and_ages_out_its_objects(facilities: dict[str, RenderResult]) -> None:
@@ -542,3 +566,160 @@ def test_facility_resources_carry_the_standard_labels(facilities: dict[str, Rend
     for type_ in (BUCKET, CRYPTO_KEY):
         for resource in of_type(facilities["prod"], type_):
             assert labels_of(resource).items() >= {**TAGS, "environment": "prod"}.items(), resource["name"]
+
+
+# --- issue 12: what the real GCP APIs would reject or break ---------------------------------
+
+# The API each GCP resource type calls when it is created (the cluster's and the add-ons').
+API_OF = {
+    "gcp:serviceaccount/account:Account": "iam.googleapis.com",
+    "gcp:serviceaccount/iAMMember:IAMMember": "iam.googleapis.com",
+    "gcp:projects/iAMMember:IAMMember": "cloudresourcemanager.googleapis.com",
+    "gcp:storage/bucket:Bucket": "storage.googleapis.com",
+    "gcp:storage/bucketIAMMember:BucketIAMMember": "storage.googleapis.com",
+    "gcp:kms/keyRing:KeyRing": "cloudkms.googleapis.com",
+    KEY_GRANT: "cloudkms.googleapis.com",
+    CLUSTER: "container.googleapis.com",
+    "gcp:compute/network:Network": "compute.googleapis.com",
+    FIREWALL: "compute.googleapis.com",
+    SERVICE_IDENTITY: "serviceusage.googleapis.com",
+}
+
+
+def _closure(result: RenderResult, urn: str) -> set[str]:
+    """Every resource `urn` waits for, directly or through others."""
+    by_urn = {r["urn"]: r for r in result.resources}
+    seen: set[str] = set()
+    todo = list(by_urn[urn]["dependencies"])
+    while todo:
+        dep = todo.pop()
+        if dep not in seen:
+            seen.add(dep)
+            todo.extend(by_urn[dep]["dependencies"] if dep in by_urn else [])
+    return seen
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_resource_waits_for_the_api_it_calls(stack: str) -> None:
+    # In a fresh project the APIs are enabled in the same run: a call before that is SERVICE_DISABLED.
+    result = gke(stack)
+    services = {s["inputs"]["service"]: s["urn"] for s in of_type(result, SERVICE)}
+    checked = [r for r in result.resources if r["type"] in API_OF]
+    assert {r["type"] for r in checked} >= {"gcp:serviceaccount/account:Account", KEY_GRANT, CLUSTER}
+    for resource in checked:
+        api = API_OF[resource["type"]]
+        if api in services:  # serviceusage is on in every project
+            assert services[api] in _closure(result, resource["urn"]), (resource["name"], api)
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_webhook_firewall_opens_every_webhook_port_from_the_control_plane_to_the_nodes(stack: str) -> None:
+    firewall = one(gke(stack), FIREWALL)["inputs"]
+    node_account = one(gke(stack), "gcp:serviceaccount/account:Account", "store-cluster-node-sa")
+    assert firewall["direction"] == "INGRESS"
+    assert firewall["sourceRanges"] == ["10.255.0.2/32"]  # the mock cluster's control-plane endpoint
+    assert firewall["targetServiceAccounts"] == [email_of(node_account)]
+    # Istio's injector, Gatekeeper, the Vault injector, External Secrets, the Prometheus Operator.
+    assert firewall["allows"] == [{"protocol": "tcp", "ports": ["8080", "8443", "10250", "15017"]}]
+
+
+def test_webhook_firewall_follows_the_mesh(tmp_path: Any) -> None:
+    linkerd = render_with("dev", tmp_path, {"mesh": {"provider": "linkerd"}}, cloud="gcp")
+    assert one(linkerd, FIREWALL)["inputs"]["allows"][0]["ports"] == ["8080", "8443", "9443", "10250"]
+
+
+def test_webhook_ports_come_from_the_one_table_the_network_policies_use() -> None:
+    config = load_config({"cloud": "gcp"}, "prod")
+    opened = {port for flow in FLOWS if flow.name == "allow-webhook" and flow.when(config) for _, port in flow.ports}
+    assert opened == set(webhook_ports(config))
+
+
+def test_add_ons_wait_for_the_webhook_firewall() -> None:
+    firewall = one(gke("dev"), FIREWALL)["urn"]
+    assert firewall in one(gke("dev"), "kubernetes:helm.sh/v3:Release", "gatekeeper")["dependencies"]
+
+
+def test_webhook_firewall_source_is_unknown_in_preview() -> None:
+    assert one(render("dev", "gcp", preview=True), FIREWALL)["inputs"]["sourceRanges"] == ["[unknown]"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_temporary_default_pool_runs_hardened_as_the_node_account_on_cmek_disks(stack: str) -> None:
+    inputs = cluster_inputs(stack)
+    node_account = one(gke(stack), "gcp:serviceaccount/account:Account", "store-cluster-node-sa")
+    default_pool = inputs["nodeConfig"]
+    assert default_pool["serviceAccount"] == email_of(node_account)
+    assert default_pool["bootDiskKmsKey"] == key_id(stack, "gke-disks")
+    assert default_pool["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+    assert default_pool["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_default_pool_settings_never_replace_the_cluster() -> None:
+    cluster = one(gke("prod"), CLUSTER)
+    assert "nodeConfig" in cluster["ignoreChanges"]
+    disk_grant = one(gke("prod"), KEY_GRANT, "disk-key-compute-agent")["urn"]
+    assert disk_grant in cluster["dependencies"]
+
+
+@pytest.mark.parametrize("stack", CLOUD_STACKS)
+def test_node_pools_wait_for_cloud_nat(stack: str) -> None:
+    nat = one(gke(stack), NAT)["urn"]
+    for pool in pools(stack).values():
+        assert nat in pool["dependencies"], pool["name"]
+
+
+def _workload_identity_members(result: RenderResult) -> set[str]:
+    bindings = of_type(result, "gcp:serviceaccount/iAMMember:IAMMember")
+    return {b["inputs"]["member"] for b in bindings if b["inputs"]["role"] == "roles/iam.workloadIdentityUser"}
+
+
+def test_dev_and_prod_share_no_workload_identity_member() -> None:
+    dev, prod = _workload_identity_members(gke("dev")), _workload_identity_members(gke("prod"))
+    assert dev and prod
+    assert dev.isdisjoint(prod)
+
+
+def test_dev_and_prod_share_no_google_account_or_bucket() -> None:
+    def accounts(result: RenderResult) -> set[str]:
+        return {email_of(a) for a in of_type(result, "gcp:serviceaccount/account:Account")}
+
+    def buckets(result: RenderResult) -> set[str]:
+        return {b["inputs"]["name"] for b in of_type(result, BUCKET)}
+
+    assert accounts(gke("dev")).isdisjoint(accounts(gke("prod")))
+    assert buckets(gke("dev")).isdisjoint(buckets(gke("prod")))
+
+
+def test_a_shared_project_still_gives_each_environment_its_own_accounts_scoped_to_its_resources(
+    tmp_path: Any,
+) -> None:
+    shared = {"gcpProject": "acme-store-shared"}
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "prod").mkdir()
+    dev = render_with("dev", tmp_path / "dev", shared, cloud="gcp")
+    prod = render_with("prod", tmp_path / "prod", shared, cloud="gcp")
+    gsa = "gcp:serviceaccount/account:Account"
+    assert {email_of(a) for a in of_type(dev, gsa)}.isdisjoint({email_of(a) for a in of_type(prod, gsa)})
+    # Add-on grants are on the one key or bucket, never project-wide: only the node account
+    # holds a project role.
+    project_roles = of_type(prod, "gcp:projects/iAMMember:IAMMember")
+    assert [r["inputs"]["role"] for r in project_roles] == ["roles/container.defaultNodeServiceAccount"]
+
+
+def test_gcp_project_defaults_to_one_per_environment() -> None:
+    assert load_config({"cloud": "gcp"}, "staging").gcp_project_id == "acme-store-staging"
+    assert load_config({"cloud": "gcp", "gcpProject": "acme-shared"}, "staging").gcp_project_id == "acme-shared"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"cloud": "gcp", "gcpProject": "Acme"}, "is not a GCP project id"),
+        ({"cloud": "aws", "gcpProject": "acme-store-dev"}, "only used with cloud: gcp"),
+    ],
+)
+def test_config_rejects_a_bad_or_misplaced_gcp_project(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(raw, "dev")
+    assert [p.path for p in error.value.problems] == ["platform.gcpProject"]
+    assert message in str(error.value)

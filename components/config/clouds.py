@@ -13,6 +13,9 @@ Cloud = Literal["aws", "gcp", "azure", "existing"]
 CLOUDS: tuple[str, ...] = get_args(Cloud)
 MANAGED_CLOUDS = ("aws", "gcp", "azure")
 
+# GCP regions whose zones are b, c and d rather than a, b and c.
+_GCP_BCD = frozenset({"us-east1", "europe-west1"})
+
 REGIONS: dict[str, frozenset[str]] = {
     "aws": frozenset(
         {
@@ -100,6 +103,54 @@ REGIONS: dict[str, frozenset[str]] = {
     ),
 }
 DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus", "existing": "local"}
+
+# Every cluster spreads its control plane, nodes and subnets over this many zones.
+MIN_ZONES = 3
+
+
+def _zones(region: str, letters: str) -> tuple[str, ...]:
+    return tuple(f"{region}{letter}" for letter in letters)
+
+
+# The zones of each region above, checked on the same day against:
+# AWS   https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html
+#       (zone names map to different physical zones per account; what counts here is how many a
+#       new account gets: us-west-1 offers two)
+# GCP   https://cloud.google.com/compute/docs/regions-zones
+# Azure https://learn.microsoft.com/azure/reliability/regions-list (zones are numbered 1-3)
+# A region that offers fewer than MIN_ZONES fails validation: a three-zone cluster cannot be
+# placed there, and the cloud would only say so at preview.
+ZONES: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws": {
+        "us-east-1": _zones("us-east-1", "abcdf"),
+        "us-east-2": _zones("us-east-2", "abc"),
+        "us-west-1": _zones("us-west-1", "ac"),
+        "us-west-2": _zones("us-west-2", "abcd"),
+        "ca-central-1": _zones("ca-central-1", "abd"),
+        "sa-east-1": _zones("sa-east-1", "abc"),
+        "eu-west-1": _zones("eu-west-1", "abc"),
+        "eu-west-2": _zones("eu-west-2", "abc"),
+        "eu-west-3": _zones("eu-west-3", "abc"),
+        "eu-central-1": _zones("eu-central-1", "abc"),
+        "eu-central-2": _zones("eu-central-2", "abc"),
+        "eu-north-1": _zones("eu-north-1", "abc"),
+        "eu-south-1": _zones("eu-south-1", "abc"),
+        "ap-northeast-1": _zones("ap-northeast-1", "acd"),
+        "ap-northeast-2": _zones("ap-northeast-2", "abcd"),
+        "ap-northeast-3": _zones("ap-northeast-3", "abc"),
+        "ap-southeast-1": _zones("ap-southeast-1", "abc"),
+        "ap-southeast-2": _zones("ap-southeast-2", "abc"),
+        "ap-south-1": _zones("ap-south-1", "abc"),
+        "ap-east-1": _zones("ap-east-1", "abc"),
+        "me-central-1": _zones("me-central-1", "abc"),
+        "af-south-1": _zones("af-south-1", "abc"),
+    },
+    "gcp": {
+        region: _zones(f"{region}-", "abcf" if region == "us-central1" else "bcd" if region in _GCP_BCD else "abc")
+        for region in REGIONS["gcp"]
+    },
+    "azure": {region: ("1", "2", "3") for region in REGIONS["azure"]},
+}
 
 # AKS overlay address spaces (pods, services), kept out of the VNet and of the usual 10/8
 # corporate ranges; the pod range is the one AKS's Azure CNI overlay docs use. The VNet

@@ -64,6 +64,8 @@ def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
         moved["cluster"] = {k: v for k, v in cluster.items() if k != "kubeContext"}
     elif cloud == "existing" and not cluster.get("kubeContext"):
         moved["cluster"] = {**cluster, "kubeContext": DEFAULT_KUBE_CONTEXT}
+    if cloud != "gcp":
+        moved.pop("gcpProject", None)
     if cloud != "aws" and (raw.get("secrets") or {}).get("backend") == "aws-secrets-manager":
         moved["secrets"] = dict(raw["secrets"], backend="vault")
     return moved

@@ -18,6 +18,9 @@ from .clouds import Cloud
 Environment = Literal["dev", "staging", "prod", "local"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod", "local")
 SERVICES: tuple[str, ...] = ("gateway", "attendance", "inventory", "sales", "notification", "auth")
+# The longest `project` accepted: `<project>-<environment>` is the default GCP project id (at most
+# 30 characters) and "-staging" takes 8. tests/test_names.py renders every cloud at this length.
+PROJECT_MAX_LENGTH = 22
 
 
 class Section(BaseModel):
@@ -196,7 +199,14 @@ class PlatformConfig(Section):
     environment: Environment = Field(description="Defaults to the stack name")
     cloud: Cloud = Field(description="Where the cluster runs; existing = a cluster made elsewhere (kind...)")
     region: str = Field(default="", description="The cloud's region; defaults to the cloud's usual one")
-    project: str = Field(description="Name prefix; the GCP project id on gcp")
+    project: str = Field(
+        description="Name prefix of every cloud resource (6-22 characters: every derived name fits its cloud's limits)"
+    )
+    gcp_project: str | None = Field(
+        default=None,
+        description="GCP project id the stack deploys into (cloud: gcp); unset: `<project>-<environment>`, "
+        "a project per environment, so no two environments share a workload identity pool",
+    )
     subscription_id: str | None = Field(
         default=None,
         pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
@@ -223,14 +233,30 @@ class PlatformConfig(Section):
 
     @field_validator("project")
     @classmethod
-    def _project_id(cls, p: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", p):
-            raise ValueError(f"'{p}' must be 6-30 lowercase letters, digits or hyphens, starting with a letter")
+    def _project_name(cls, p: str) -> str:
+        # 22: `<project>-staging` (the longest environment) must still be a valid GCP project id (30).
+        if not re.fullmatch(rf"[a-z][a-z0-9-]{{4,{PROJECT_MAX_LENGTH - 2}}}[a-z0-9]", p):
+            raise ValueError(
+                f"'{p}' must be 6-{PROJECT_MAX_LENGTH} lowercase letters, digits or hyphens, starting with a letter"
+            )
+        return p
+
+    @field_validator("gcp_project")
+    @classmethod
+    def _gcp_project_id(cls, p: str | None) -> str | None:
+        # GCP project ids: 6-30 lowercase letters, digits or hyphens, starting with a letter.
+        if p is not None and not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", p):
+            raise ValueError(f"'{p}' is not a GCP project id: 6-30 lowercase letters, digits or hyphens")
         return p
 
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def gcp_project_id(self) -> str:
+        """The GCP project the stack deploys into: its own per environment unless gcpProject names one."""
+        return self.gcp_project or self.name_prefix
 
     @property
     def name_prefix(self) -> str:

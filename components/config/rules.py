@@ -17,7 +17,9 @@ from .clouds import (
     CLOUDS,
     KUBERNETES_VERSIONS,
     MANAGED_CLOUDS,
+    MIN_ZONES,
     REGIONS,
+    ZONES,
     gke_node_capacity,
     known_machine_types,
     translate_machine_type,
@@ -47,6 +49,25 @@ def _region(raw: dict) -> Iterator[Problem]:
             f"{P}.region",
             f"'{region}' is not a {cloud} region; use one such as {_suggest(region, REGIONS[cloud])}",
         )
+
+
+def _zones(raw: dict) -> Iterator[Problem]:
+    cloud, region = raw.get("cloud"), raw.get("region")
+    if not isinstance(cloud, str) or not isinstance(region, str):
+        return
+    zones = ZONES.get(cloud, {}).get(region)
+    if zones is not None and len(zones) < MIN_ZONES:
+        others = sorted(r for r, z in ZONES[cloud].items() if len(z) >= MIN_ZONES)
+        yield Problem(
+            f"{P}.region",
+            f"'{region}' offers {len(zones)} zones and the cluster spreads over {MIN_ZONES}; "
+            f"use a region with {MIN_ZONES} or more, such as {_suggest(region, others)}",
+        )
+
+
+def _gcp_project(raw: dict) -> Iterator[Problem]:
+    if raw.get("gcpProject") is not None and raw.get("cloud") != "gcp":
+        yield Problem(f"{P}.gcpProject", f"only used with cloud: gcp; remove it (the stack is on {raw.get('cloud')})")
 
 
 def _kubernetes_version(raw: dict) -> Iterator[Problem]:
@@ -231,6 +252,8 @@ def _slo_windows(raw: dict) -> Iterator[Problem]:
 
 RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _region,
+    _zones,
+    _gcp_project,
     _kubernetes_version,
     _secrets_backend,
     _kube_context,

@@ -37,6 +37,7 @@ from ..addresses import (
     VAULT_NAMESPACE,
 )
 from ..config import PlatformConfig
+from ..webhooks import WEBHOOKS
 
 ANY_NAMESPACE = "*"  # a row that applies in every namespace the platform creates
 NODES = "<nodes>"  # in Peer.cidrs: the cluster network's node addresses (any address on an existing cluster)
@@ -202,57 +203,19 @@ FLOWS: tuple[Flow, ...] = (
         )
         for namespace in API_CLIENTS
     ),
-    # API server -> admission webhooks
-    Flow(
-        "allow-webhook",
-        GATEKEEPER_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 8443),),
-        "the API server calls Gatekeeper's validating webhook",
-    ),
-    Flow(
-        "allow-webhook",
-        EXTERNAL_SECRETS_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 10250),),
-        "the API server calls the External Secrets webhook (CRD conversion, store validation)",
-    ),
-    Flow(
-        "allow-webhook",
-        VAULT_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 8080),),
-        "the API server calls the Vault agent injector's mutating webhook",
-        pods={"app.kubernetes.io/name": "vault-agent-injector"},
-    ),
-    Flow(
-        "allow-webhook",
-        ISTIO_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 15017),),
-        "the API server calls istiod's sidecar-injection and validation webhooks",
-        when=_istio,
-    ),
-    Flow(
-        "allow-webhook",
-        LINKERD_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 8443), ("TCP", 9443)),
-        "the API server calls Linkerd's proxy-injector, sp-validator and policy-validator webhooks",
-        when=_linkerd,
-    ),
-    Flow(
-        "allow-webhook",
-        MONITORING_NAMESPACE,
-        "ingress",
-        ANYWHERE,
-        (("TCP", 10250),),
-        "the API server calls the Prometheus Operator's admission webhook (PrometheusRule validation)",
+    # API server -> admission webhooks: one row per webhook in components/webhooks.py
+    *(
+        Flow(
+            "allow-webhook",
+            webhook.namespace,
+            "ingress",
+            ANYWHERE,
+            tuple(("TCP", port) for port in webhook.ports),
+            webhook.reason,
+            pods=webhook.pods,
+            when=webhook.when,
+        )
+        for webhook in WEBHOOKS
     ),
     # Gatekeeper's post-install hook waits until the webhook answers before labelling namespaces.
     Flow(

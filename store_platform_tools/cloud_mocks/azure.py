@@ -64,7 +64,11 @@ def _vault(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 @computed_outputs("azure-native:keyvault:Key")
 def _key(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     key_uri = f"https://{inputs.get('vaultName', 'vault')}.vault.azure.net/keys/{inputs.get('keyName', name)}"
+    group, vault_name = inputs.get("resourceGroupName"), inputs.get("vaultName")
+    vault = f"/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{vault_name}"
     return {
+        # The key's ARM id, which role assignments are scoped to.
+        "id": f"/subscriptions/{SUBSCRIPTION_ID}{vault}/keys/{inputs.get('keyName', name)}",
         "name": inputs.get("keyName", name),
         "keyUri": key_uri,
         "keyUriWithVersion": f"{key_uri}/{uuid.uuid5(uuid.NAMESPACE_URL, key_uri).hex}",

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..mocks import call_result, computed_outputs
+from pulumi.runtime import rpc
+
+from ..mocks import call_result, computed_outputs, output_shape
 
 PROJECT_NUMBER = "123456789012"
 # A project the render does not know (not passed on the resource) shows as this.
@@ -38,11 +40,22 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": path,
         "selfLink": f"https://container.googleapis.com/v1/{path}",
+        # Private Service Connect: the control plane's internal address, from the node subnet.
+        "privateClusterConfig": {**(inputs.get("privateClusterConfig") or {}), "privateEndpoint": "10.255.0.2"},
         # Documentation addresses (RFC 5737) for the public endpoint; an internal one when private.
         "endpoint": "10.255.0.2" if private else "203.0.113.10",
         "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": ca},
         "masterVersion": f"{inputs.get('minMasterVersion', '1.33')}.5-gke.1000",
     }
+
+
+@output_shape("gcp:container/cluster:Cluster")
+def _cluster_shape(state: dict[str, Any]) -> dict[str, Any]:
+    # GKE picks the control plane's internal address: unknown until the cluster exists.
+    private = state.get("privateClusterConfig")
+    if isinstance(private, dict):
+        return {**state, "privateClusterConfig": {**private, "privateEndpoint": rpc.UNKNOWN}}
+    return state
 
 
 @computed_outputs("gcp:serviceaccount/account:Account")
@@ -79,6 +92,7 @@ for _type, _kind in (
     ("gcp:compute/network:Network", "networks"),
     ("gcp:compute/subnetwork:Subnetwork", "subnetworks"),
     ("gcp:compute/router:Router", "routers"),
+    ("gcp:compute/firewall:Firewall", "firewalls"),
 ):
     computed_outputs(_type)(_compute_link(_kind))
 
@@ -92,3 +106,18 @@ def _address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 @computed_outputs("gcp:storage/bucket:Bucket")
 def _bucket(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"url": f"gs://{inputs['name']}", "selfLink": f"https://www.googleapis.com/storage/v1/b/{inputs['name']}"}
+
+
+# The service agent each API's service identity names (https://cloud.google.com/iam/docs/service-agents).
+SERVICE_AGENT_DOMAINS = {
+    "container.googleapis.com": "container-engine-robot",
+    "compute.googleapis.com": "compute-system",
+    "storage.googleapis.com": "gs-project-accounts",
+}
+
+
+@computed_outputs("gcp:projects/serviceIdentity:ServiceIdentity")
+def _service_identity(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    domain = SERVICE_AGENT_DOMAINS.get(inputs["service"], "gcp-sa-" + inputs["service"].split(".", 1)[0])
+    email = f"service-{PROJECT_NUMBER}@{domain}.iam.gserviceaccount.com"
+    return {"email": email, "member": f"serviceAccount:{email}"}

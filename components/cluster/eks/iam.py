@@ -57,11 +57,16 @@ def kms_use_statements(key_arn: str) -> list[Statement]:
     return [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn}]
 
 
+# What Loki and Tempo do with their bucket's objects; Tempo tags the objects it writes
+# (components/cluster/permissions.py lists each add-on's needs with its source).
+OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"]
+
+
 def bucket_read_write_statements(bucket: str) -> list[Statement]:
     arn = f"arn:{PARTITION}:s3:::{bucket}"
     return [
         {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": arn},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": f"{arn}/*"},
+        {"Effect": "Allow", "Action": OBJECT_ACTIONS, "Resource": f"{arn}/*"},
     ]
 
 

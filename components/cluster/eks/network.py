@@ -50,6 +50,9 @@ class Network:
     vpc: aws.ec2.Vpc
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
+    # What private nodes need to reach the internet (image pulls, the EKS API): NAT gateways,
+    # the private route tables and their associations. Nodes must not launch before them.
+    egress: list[pulumi.Resource]
 
 
 def _zone(zones: pulumi.Output[list[str]], index: int, region: str) -> pulumi.Output[str]:
@@ -132,6 +135,7 @@ def build_network(
         )
 
     private_subnets: list[aws.ec2.Subnet] = []
+    egress: list[pulumi.Resource] = list(nat_gateways)
     for i, cidr in enumerate(layout.private):
         subnet = aws.ec2.Subnet(
             f"{name}-private-{i}",
@@ -153,16 +157,18 @@ def build_network(
             tags={"Name": f"{cluster_name}-private-{i}"},
             opts=opts,
         )
-        aws.ec2.RouteTableAssociation(
+        association = aws.ec2.RouteTableAssociation(
             f"{name}-private-{i}-rta", subnet_id=subnet.id, route_table_id=routes.id, opts=opts
         )
         private_subnets.append(subnet)
+        egress += [routes, association]
 
     _flow_logs(name, config, cluster_name, vpc, opts)
     return Network(
         vpc=vpc,
         private_subnet_ids=[s.id for s in private_subnets],
         public_subnet_ids=[s.id for s in public_subnets],
+        egress=egress,
     )
 
 

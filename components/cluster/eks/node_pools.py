@@ -92,7 +92,9 @@ def build_node_pools(
     ]
     pools = {"system": config.cluster.node_pools.system, "workloads": config.cluster.node_pools.workloads}
     return {
-        pool: _node_group(f"{name}-{pool}", pool, spec, config, cluster, network, role, opts, [*attachments, *after])
+        pool: _node_group(
+            f"{name}-{pool}", pool, spec, config, cluster, network, role, opts, [*attachments, *network.egress, *after]
+        )
         for pool, spec in pools.items()
     }
 

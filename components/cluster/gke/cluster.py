@@ -26,11 +26,16 @@ from . import facilities
 from .control_plane import build_cluster
 from .keys import crypto_key, grant_key_use, key_ring
 from .kubeconfig import kubeconfig
-from .network import build_network
-from .node_pools import ZONES, build_node_pool, node_service_account
+from .network import build_network, webhook_firewall
+from .node_pools import ZONES, build_node_pool, default_pool_node_config, node_service_account
 
-# APIs the cluster and its facilities call; left enabled on destroy, other stacks share the project.
-APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage")
+# APIs the cluster and its facilities call (Cloud Resource Manager: project IAM bindings). Every
+# resource that calls one waits for all of them: in a fresh project they are enabled in the same
+# run, and a call before that fails with SERVICE_DISABLED. Left enabled on destroy: other stacks
+# or people may use the project too.
+APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage", "cloudresourcemanager")
+# Google's service agents that encrypt with the stack's keys: GKE (etcd), Compute Engine (disks).
+SERVICE_AGENTS = ("container", "compute")
 STORAGE_CLASS = "store-encrypted"
 
 
@@ -42,7 +47,7 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         self.region = config.region
         self.gcp_provider = gcp.Provider(
             f"{name}-gcp",
-            gcp.ProviderArgs(project=config.project, region=config.region, default_labels=standard_tags(config)),
+            gcp.ProviderArgs(project=config.gcp_project_id, region=config.region, default_labels=standard_tags(config)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         provider = self.gcp_provider
@@ -50,45 +55,57 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
             gcp.projects.Service(
                 f"{name}-api-{api}",
                 gcp.projects.ServiceArgs(
-                    project=config.project, service=f"{api}.googleapis.com", disable_on_destroy=False
+                    project=config.gcp_project_id, service=f"{api}.googleapis.com", disable_on_destroy=False
                 ),
                 opts=pulumi.ResourceOptions(parent=self, provider=provider),
             )
             for api in APIS
         ]
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
-        project_number = gcp.organizations.get_project_output(project_id=config.project, opts=invoke).number
+        self._apis = apis
 
-        # Google's own service agents encrypt with our keys: GKE for etcd, Compute Engine for disks.
+        # A service agent exists only once its API is enabled, and then not always at once: the
+        # provider's service-identity resource creates (or finds) it and names it, so the key
+        # grants below go to an account that exists. (pulumi-gcp is built from Google's beta
+        # provider: the resource needs no separate provider.)
+        agents = {
+            service: gcp.projects.ServiceIdentity(
+                f"{name}-{service}-agent",
+                gcp.projects.ServiceIdentityArgs(project=config.gcp_project_id, service=f"{service}.googleapis.com"),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=apis),
+            )
+            for service in SERVICE_AGENTS
+        }
         self.key_ring = key_ring(name, config, self, provider, apis)
         etcd_key = crypto_key(f"{name}-etcd-key", "gke-etcd-secrets", config, self.key_ring, self, provider)
         etcd_key_grant = grant_key_use(
-            f"{name}-etcd-key-gke-agent",
-            etcd_key.id,
-            project_number.apply(
-                lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"
-            ),
-            self,
-            provider,
-            depends_on=apis,
+            f"{name}-etcd-key-gke-agent", etcd_key.id, agents["container"].member, self, provider, depends_on=apis
         )
         # CMEK for node boot disks and persistent volumes. CIS GKE 5.9.1, 5.9.2.
         disk_key = crypto_key(f"{name}-disk-key", "gke-disks", config, self.key_ring, self, provider)
         disk_key_grant = grant_key_use(
-            f"{name}-disk-key-compute-agent",
-            disk_key.id,
-            project_number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
-            self,
-            provider,
-            depends_on=apis,
+            f"{name}-disk-key-compute-agent", disk_key.id, agents["compute"].member, self, provider, depends_on=apis
         )
 
         network = build_network(name, config, self, provider, apis)
         zones = gcp.compute.get_zones_output(region=config.region, status="UP", opts=invoke).names.apply(
             lambda names: sorted(names)[:ZONES]
         )
-        self.gke = build_cluster(name, config, network, zones, etcd_key, etcd_key_grant, self, provider, apis)
         node_account, node_roles = node_service_account(name, config, self, provider, apis)
+        self.gke = build_cluster(
+            name,
+            config,
+            network,
+            zones,
+            etcd_key,
+            etcd_key_grant,
+            self,
+            provider,
+            apis,
+            default_pool=default_pool_node_config(node_account, disk_key.id),
+            default_pool_needs=[*node_roles, disk_key_grant, network.nat],
+        )
+        webhooks = webhook_firewall(name, config, network, self.gke, node_account, self, provider, apis)
         pools = config.cluster.node_pools
         node_pools = [
             build_node_pool(
@@ -99,7 +116,8 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
                 self.gke,
                 node_account,
                 disk_key.id,
-                [*node_roles, disk_key_grant],
+                # Private nodes pull images through Cloud NAT: a pool created before it never gets Ready.
+                [*node_roles, disk_key_grant, network.nat],
                 self,
                 provider,
             )
@@ -109,7 +127,7 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         self.name = self.gke.name
         # GKE's service-account token issuer (the cluster's OIDC discovery URL).
         self.oidc_issuer = pulumi.Output.concat(
-            f"https://container.googleapis.com/v1/projects/{config.project}/locations/{config.region}/clusters/",
+            f"https://container.googleapis.com/v1/projects/{config.gcp_project_id}/locations/{config.region}/clusters/",
             self.gke.name,
         )
         self.kubeconfig = pulumi.Output.secret(
@@ -137,14 +155,22 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
             node_selector={SYSTEM_POOL_LABEL: "system"}, tolerations=[{**SYSTEM_POOL_TAINT, "operator": "Equal"}]
         )
         # Add-ons run on the system pool (node_pools[0]); the workloads pool is the services'.
-        self.ready = [node_pools[0], storage_class]
+        # Their webhooks answer the API server only once the firewall lets it reach them.
+        self.ready = [node_pools[0], storage_class, webhooks]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def workload_identity(
         self, name: str, account: ServiceAccountRef, grants: Sequence[Grant], parent: pulumi.Resource
     ) -> WorkloadIdentity:
         return facilities.workload_identity(
-            name, account, grants, parent, config=self._config, cluster=self.gke, provider=self.gcp_provider
+            name,
+            account,
+            grants,
+            parent,
+            config=self._config,
+            cluster=self.gke,
+            provider=self.gcp_provider,
+            apis=self._apis,
         )
 
     def kms_key(self, name: str, purpose: str, parent: pulumi.Resource) -> KmsKey | None:
@@ -153,7 +179,9 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         )
 
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
-        return facilities.bucket(name, purpose, parent, config=self._config, provider=self.gcp_provider)
+        return facilities.bucket(
+            name, purpose, parent, config=self._config, provider=self.gcp_provider, apis=self._apis
+        )
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         if internal:

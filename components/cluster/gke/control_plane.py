@@ -18,7 +18,7 @@ MAINTENANCE_RECURRENCE = "FREQ=WEEKLY;BYDAY=SA,SU"
 
 
 def workload_pool(config: PlatformConfig) -> str:
-    return f"{config.project}.svc.id.goog"
+    return f"{config.gcp_project_id}.svc.id.goog"
 
 
 def build_cluster(
@@ -31,6 +31,8 @@ def build_cluster(
     parent: pulumi.Resource,
     provider: gcp.Provider,
     apis: list[pulumi.Resource],
+    default_pool: gcp.container.ClusterNodeConfigArgs,
+    default_pool_needs: list[pulumi.Resource],
 ) -> gcp.container.Cluster:
     cluster_config = config.cluster
     private_endpoint = cluster_config.private_endpoint
@@ -38,7 +40,7 @@ def build_cluster(
         f"{name}-gke",
         gcp.container.ClusterArgs(
             name=config.name_prefix,
-            project=config.project,
+            project=config.gcp_project_id,
             location=config.region,  # regional: a control-plane replica in each zone
             node_locations=zones,
             min_master_version=cluster_config.kubernetes_version,
@@ -47,6 +49,7 @@ def build_cluster(
             # service account) is removed as soon as the cluster exists. CIS GKE 5.2.1.
             remove_default_node_pool=True,
             initial_node_count=1,
+            node_config=default_pool,
             network=network.vpc.id,
             subnetwork=network.subnet.id,
             # VPC-native (alias IP) networking from the subnet's secondary ranges. CIS GKE 5.6.2.
@@ -116,7 +119,11 @@ def build_cluster(
             parent=parent,
             provider=provider,
             protect=config.is_prod,
-            # GKE checks at creation that its service agent may use the etcd key.
-            depends_on=[*apis, etcd_key_grant],
+            # GKE checks at creation that its service agent may use the etcd key; the default
+            # pool's nodes boot with the node account and the disk key.
+            depends_on=[*apis, etcd_key_grant, *default_pool_needs],
+            # The default pool is gone once the cluster exists: its settings matter only at
+            # creation, and a change to them would replace the cluster.
+            ignore_changes=["nodeConfig"],
         ),
     )

@@ -16,8 +16,10 @@ from .keys import crypto_key, grant_key_use
 from .names import gcp_name, service_account_id
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
-# Read, write, list and delete objects (compactors delete expired chunks); no bucket admin.
-BUCKET_READ_WRITE = "roles/storage.objectAdmin"
+# Read, write, list and delete objects (compactors delete expired chunks), and read the bucket's
+# own metadata (storage.buckets.get: Tempo reads it at start-up); no bucket admin. Both granted
+# on the one bucket. The full list per add-on, with sources: components/cluster/permissions.py.
+BUCKET_READ_WRITE = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
 # Vault's gcpckms seal reads the key's metadata (cloudkms.cryptoKeys.get) besides using it.
 KEY_VIEWER = "roles/cloudkms.viewer"
 # Objects an add-on's own retention should already have removed go this many days later.
@@ -33,6 +35,7 @@ def workload_identity(
     config: PlatformConfig,
     cluster: gcp.container.Cluster,
     provider: gcp.Provider,
+    apis: Sequence[pulumi.Resource],
 ) -> WorkloadIdentity:
     for grant in grants:
         if isinstance(grant, SecretsRead):
@@ -40,14 +43,16 @@ def workload_identity(
                 f"{name}: SecretsRead reads AWS Secrets Manager, which gcp does not have; "
                 "keep the secret in Vault (secrets.backend: vault)"
             )
-    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    # The IAM, Storage and KMS APIs may be enabled in this very run (a fresh project).
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(apis))
     google_account = gcp.serviceaccount.Account(
         f"{name}-gsa",
         gcp.serviceaccount.AccountArgs(
-            # The environment is part of the id: every stack shares the one GCP project.
+            # The environment is part of the id, so a project shared by several stacks still
+            # gives each environment its own account; every grant below is on one resource.
             account_id=service_account_id(f"{config.environment}-{account.namespace}-{account.name}"),
             display_name=f"{config.name_prefix} {account.namespace}/{account.name}",
-            project=config.project,
+            project=config.gcp_project_id,
         ),
         opts=opts,
     )
@@ -59,11 +64,13 @@ def workload_identity(
             member=f"serviceAccount:{workload_pool(config)}[{account.namespace}/{account.name}]",
         ),
         # The workload identity pool exists once a cluster that uses it does.
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[cluster]),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[*apis, cluster]),
     )
     for i, grant in enumerate(grants):
         if isinstance(grant, KmsKeyUse):
-            grant_key_use(f"{name}-kms-{i}", grant.key.key_id, google_account.member, parent, provider)
+            grant_key_use(
+                f"{name}-kms-{i}", grant.key.key_id, google_account.member, parent, provider, depends_on=list(apis)
+            )
             gcp.kms.CryptoKeyIAMMember(
                 f"{name}-kms-{i}-viewer",
                 gcp.kms.CryptoKeyIAMMemberArgs(
@@ -72,13 +79,13 @@ def workload_identity(
                 opts=opts,
             )
         elif isinstance(grant, BucketReadWrite):
-            gcp.storage.BucketIAMMember(
-                f"{name}-bucket-{i}",
-                gcp.storage.BucketIAMMemberArgs(
-                    bucket=grant.bucket.name, role=BUCKET_READ_WRITE, member=google_account.member
-                ),
-                opts=opts,
-            )
+            for role in BUCKET_READ_WRITE:
+                suffix = "" if role == BUCKET_READ_WRITE[0] else f"-{role.rsplit('.', 1)[-1].lower()}"
+                gcp.storage.BucketIAMMember(
+                    f"{name}-bucket-{i}{suffix}",
+                    gcp.storage.BucketIAMMemberArgs(bucket=grant.bucket.name, role=role, member=google_account.member),
+                    opts=opts,
+                )
     return WorkloadIdentity(
         service_account_annotations=google_account.email.apply(lambda email: {"iam.gke.io/gcp-service-account": email})
     )
@@ -96,7 +103,7 @@ def kms_key(
     key = crypto_key(f"{name}-kms-key", purpose, config, ring, parent, provider)
     seal_config = pulumi.Output.all(ring.name, key.name).apply(
         lambda names: {
-            "project": config.project,
+            "project": config.gcp_project_id,
             "region": config.region,
             "key_ring": names[0],
             "crypto_key": names[1],
@@ -106,14 +113,20 @@ def kms_key(
 
 
 def bucket(
-    name: str, purpose: str, parent: pulumi.Resource, *, config: PlatformConfig, provider: gcp.Provider
+    name: str,
+    purpose: str,
+    parent: pulumi.Resource,
+    *,
+    config: PlatformConfig,
+    provider: gcp.Provider,
+    apis: Sequence[pulumi.Resource],
 ) -> Bucket:
     created = gcp.storage.Bucket(
         f"{name}-bucket",
         gcp.storage.BucketArgs(
             # Bucket names are global; the project id in front is itself globally unique.
             name=gcp_name(f"{config.name_prefix}-{purpose}"),
-            project=config.project,
+            project=config.gcp_project_id,
             location=config.region.upper(),
             # Encrypted at rest by Cloud Storage (always on); access is IAM only, no per-object ACLs.
             uniform_bucket_level_access=True,
@@ -135,6 +148,6 @@ def bucket(
             force_destroy=not config.is_prod,
             labels={**standard_tags(config), "purpose": gcp_name(purpose)},
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod, depends_on=list(apis)),
     )
     return Bucket(kind="gcs", name=created.name, region=config.region)

@@ -23,7 +23,7 @@ def key_ring(
 ) -> gcp.kms.KeyRing:
     return gcp.kms.KeyRing(
         f"{name}-key-ring",
-        gcp.kms.KeyRingArgs(name=config.name_prefix, location=config.region, project=config.project),
+        gcp.kms.KeyRingArgs(name=config.name_prefix, location=config.region, project=config.gcp_project_id),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis, protect=config.is_prod),
     )
 

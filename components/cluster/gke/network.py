@@ -12,6 +12,7 @@ import pulumi_gcp as gcp
 
 from ...config import PlatformConfig
 from ...tags import standard_tags
+from ...webhooks import webhook_ports
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
@@ -56,7 +57,7 @@ def build_network(
     vpc = gcp.compute.Network(
         f"{name}-vpc",
         gcp.compute.NetworkArgs(
-            name=prefix, project=config.project, auto_create_subnetworks=False, routing_mode="REGIONAL"
+            name=prefix, project=config.gcp_project_id, auto_create_subnetworks=False, routing_mode="REGIONAL"
         ),
         opts=network_opts,
     )
@@ -64,7 +65,7 @@ def build_network(
         f"{name}-subnet",
         gcp.compute.SubnetworkArgs(
             name=f"{prefix}-nodes",
-            project=config.project,
+            project=config.gcp_project_id,
             network=vpc.id,
             region=config.region,
             ip_cidr_range=plan.nodes,
@@ -83,7 +84,9 @@ def build_network(
     )
     router = gcp.compute.Router(
         f"{name}-router",
-        gcp.compute.RouterArgs(name=f"{prefix}-nat", project=config.project, network=vpc.id, region=config.region),
+        gcp.compute.RouterArgs(
+            name=f"{prefix}-nat", project=config.gcp_project_id, network=vpc.id, region=config.region
+        ),
         opts=opts,
     )
     # Cloud NAT is a regional, distributed service (no per-zone gateway to lose), so every
@@ -93,7 +96,7 @@ def build_network(
             f"{name}-nat-ip-{i}",
             gcp.compute.AddressArgs(
                 name=f"{prefix}-nat-{i}",
-                project=config.project,
+                project=config.gcp_project_id,
                 region=config.region,
                 address_type="EXTERNAL",
                 labels=standard_tags(config),
@@ -106,7 +109,7 @@ def build_network(
         f"{name}-nat",
         gcp.compute.RouterNatArgs(
             name=f"{prefix}-nat",
-            project=config.project,
+            project=config.gcp_project_id,
             router=router.name,
             region=config.region,
             nat_ip_allocate_option="MANUAL_ONLY" if addresses else "AUTO_ONLY",
@@ -119,3 +122,42 @@ def build_network(
         opts=opts,
     )
     return Network(vpc=vpc, subnet=subnet, nat=nat)
+
+
+def control_plane_range(config: gcp.container.outputs.ClusterPrivateClusterConfig | None) -> str:
+    """Where the control plane's calls to the nodes come from: the peered /28 of a VPC-peering
+    cluster, else (Private Service Connect) the control plane's internal endpoint."""
+    if config is None or not (config.master_ipv4_cidr_block or config.private_endpoint):
+        raise ValueError("the GKE cluster reports no control-plane address; its nodes must be private")
+    return config.master_ipv4_cidr_block or f"{config.private_endpoint}/32"
+
+
+def webhook_firewall(
+    name: str,
+    config: PlatformConfig,
+    network: Network,
+    cluster: gcp.container.Cluster,
+    node_account: gcp.serviceaccount.Account,
+    parent: pulumi.Resource,
+    provider: gcp.Provider,
+    apis: list[pulumi.Resource],
+) -> gcp.compute.Firewall:
+    """Private nodes admit the control plane on 443 and 10250 only (GKE's own `gke-...-master`
+    rule). The API server calls admission webhooks on their pods' ports, so each webhook port the
+    platform serves (components/webhooks.py, one row per webhook with its source) is opened from
+    the control plane to the nodes' service account, and to nothing else."""
+    ports = webhook_ports(config)
+    return gcp.compute.Firewall(
+        f"{name}-webhooks",
+        gcp.compute.FirewallArgs(
+            name=f"{config.name_prefix}-webhooks",
+            project=config.gcp_project_id,
+            network=network.vpc.id,
+            description=f"GKE control plane to admission webhooks on ports {', '.join(map(str, ports))}",
+            direction="INGRESS",
+            source_ranges=[cluster.private_cluster_config.apply(control_plane_range)],
+            target_service_accounts=[node_account.email],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in ports])],
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis),
+    )

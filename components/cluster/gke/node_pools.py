@@ -30,19 +30,45 @@ def node_service_account(
         gcp.serviceaccount.AccountArgs(
             account_id=service_account_id(f"{config.name_prefix}-nodes"),
             display_name=f"GKE nodes of {config.name_prefix}",
-            project=config.project,
+            project=config.gcp_project_id,
         ),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis),
     )
     grants = [
         gcp.projects.IAMMember(
             f"{name}-node-sa-{role.rsplit('/', 1)[-1]}",
-            gcp.projects.IAMMemberArgs(project=config.project, role=role, member=account.member),
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+            gcp.projects.IAMMemberArgs(project=config.gcp_project_id, role=role, member=account.member),
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis),
         )
         for role in NODE_ROLES
     ]
     return account, grants
+
+
+# Access is governed by the account's IAM roles, not by legacy scopes.
+OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+
+
+def default_pool_node_config(
+    account: gcp.serviceaccount.Account, disk_key_id: pulumi.Input[str]
+) -> gcp.container.ClusterNodeConfigArgs:
+    """The temporary default pool GKE creates with the cluster and the program removes at once
+    (remove_default_node_pool). Its nodes still boot, so they run as hardened as the real pools:
+    the node service account (not the Editor-holding default compute account), CMEK boot disks and
+    shielded VMs; organisation policies that require these (constraints/compute.requireShieldedVm,
+    gcp.restrictNonCmekServices) would otherwise refuse the cluster."""
+    return gcp.container.ClusterNodeConfigArgs(
+        disk_type="pd-balanced",
+        boot_disk_kms_key=disk_key_id,  # CIS GKE 5.9.2
+        image_type="COS_CONTAINERD",  # CIS GKE 5.5.1
+        service_account=account.email,  # CIS GKE 5.2.1
+        oauth_scopes=OAUTH_SCOPES,
+        workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+        shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
+            enable_secure_boot=True, enable_integrity_monitoring=True
+        ),
+        metadata={"disable-legacy-endpoints": "true"},  # CIS GKE 5.4.1
+    )
 
 
 def build_node_pool(
@@ -62,7 +88,7 @@ def build_node_pool(
         f"{name}-{role}-pool",
         gcp.container.NodePoolArgs(
             name=role,
-            project=config.project,
+            project=config.gcp_project_id,
             cluster=cluster.id,
             location=config.region,
             # Per zone: the autoscaler then settles on the pool's total bounds.
@@ -82,8 +108,7 @@ def build_node_pool(
                 boot_disk_kms_key=disk_key_id,  # CIS GKE 5.9.2
                 image_type="COS_CONTAINERD",  # CIS GKE 5.5.1
                 service_account=account.email,  # CIS GKE 5.2.1
-                # Access is governed by the account's IAM roles, not by legacy scopes.
-                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+                oauth_scopes=OAUTH_SCOPES,
                 # Pods see the GKE metadata server, never the node's credentials. CIS GKE 5.4.2.
                 workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
                     mode="GKE_METADATA"
