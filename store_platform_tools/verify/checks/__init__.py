@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import helm, wiring
+from . import helm, pod_security, schemas, wiring
 
 Check = Callable[[Platform], list[Finding]]
 
 CHECKS: dict[str, Check] = {
     "helm": helm.check,
+    "schemas": schemas.check,
+    "pod-security": pod_security.check,
     "wiring": wiring.check,
 }
