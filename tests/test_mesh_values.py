@@ -190,5 +190,9 @@ def test_linkerd_is_highly_available_only_in_prod() -> None:
 def test_linkerd_proxies_and_controllers_send_traces_to_the_collector() -> None:
     values = linkerd.control_plane_values(config("dev"), SYSTEM)
     endpoint = f"{OTEL_COLLECTOR_GRPC.host}:{OTEL_COLLECTOR_GRPC.port}"
-    assert values["proxy"]["tracing"] == {"enabled": True, "collector": {"endpoint": endpoint}}
+    identity = {"serviceAccountName": "otel-collector", "namespace": OTEL_COLLECTOR_GRPC.namespace}
+    assert values["proxy"]["tracing"] == {
+        "enabled": True,
+        "collector": {"endpoint": endpoint, "meshIdentity": identity},  # the chart refuses proxy tracing without it
+    }
     assert values["controller"]["tracing"] == {"enabled": True, "collector": {"endpoint": endpoint}}

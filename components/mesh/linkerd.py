@@ -45,6 +45,12 @@ ISSUER_RENEWAL_HOURS = 30 * 24
 def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[str, Any]:
     ha = config.is_prod
     collector = {"endpoint": f"{TRACES.host}:{TRACES.port}"}
+    # The chart refuses proxy tracing without the collector's mesh identity: its ServiceAccount,
+    # which the collector chart names after its fullname, the Service's name.
+    proxy_collector = {
+        **collector,
+        "meshIdentity": {"serviceAccountName": TRACES.service, "namespace": TRACES.namespace},
+    }
     return {
         "cniEnabled": True,
         "identityTrustDomain": TRUST_DOMAIN,
@@ -56,7 +62,7 @@ def control_plane_values(config: PlatformConfig, placement: Placement) -> dict[s
         "enablePodDisruptionBudget": ha,
         "webhookFailurePolicy": "Fail" if ha else "Ignore",
         "controllerLogFormat": "json",
-        "proxy": {"logFormat": "json", "tracing": {"enabled": True, "collector": collector}},
+        "proxy": {"logFormat": "json", "tracing": {"enabled": True, "collector": proxy_collector}},
         "controller": {"tracing": {"enabled": True, "collector": collector}},
         "nodeSelector": placement.node_selector,
         "tolerations": placement.tolerations,
