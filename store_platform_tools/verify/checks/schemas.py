@@ -13,10 +13,12 @@ from typing import Any
 
 import jsonschema
 
+from .. import cluster_baseline
 from ..context import Platform
 from ..crd_schema import CrdVersion, crd_index
 from ..findings import Finding
 from ..kube_schemas import definition_validator, validator
+from ..pods import WORKLOAD_KINDS
 from ..pss import Version, parse_version
 
 CHECK = "schemas"
@@ -34,9 +36,12 @@ def check(platform: Platform) -> list[Finding]:
     crds = crd_index(platform.objects)
     findings: list[Finding] = []
     for obj in platform.objects:
-        findings += _object(obj.body, obj.describe(), version, crds)
+        if obj.source != cluster_baseline.SOURCE:  # stand-ins for what the cloud provides
+            findings += _object(obj.body, obj.describe(), version, crds)
     for pod in platform.pods:
-        if pod.injected:  # a pod without injected containers is its template, already checked
+        # a workload's pod without injected containers is its template, already checked with it;
+        # an operator's pods (Prometheus, Alertmanager) have no template among the objects
+        if pod.injected or pod.owner.kind not in WORKLOAD_KINDS | {"Pod"}:
             findings += _object(pod.as_object(), pod.describe(), version, crds)
     return findings
 
