@@ -3,7 +3,8 @@
 `kubernetes_validate.validate()` reads and parses the schema files (the definitions alone are
 1.4 MB) and builds a validator for every object it is given; here each is read once per version
 and each validator built once per (apiVersion, kind), which makes validating a stack's few
-hundred objects about a hundred times faster. Version selection is kubernetes-validate's: the
+hundred objects some sixty times faster (measured: 17.6 ms an object through validate(),
+0.26 ms with the cached validators). Version selection is kubernetes-validate's: the
 newest schema set not newer than the cluster's version; strict, so unknown fields are errors.
 """
 
