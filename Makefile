@@ -32,7 +32,7 @@ typecheck: $(VENV)/.synced
 	$(BIN)/mypy
 
 unit: $(VENV)/.synced
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 ## render-all: every shipped stack on every cloud, into out/
 render-all: $(VENV)/.synced

@@ -157,7 +157,8 @@ def test_linkerd_tracing_endpoint_is_the_collectors(linkerd_dev: RenderResult) -
     )
 
 
-@pytest.mark.parametrize(("stack", "percent"), [("dev", 100), ("staging", 10)])
+# prod hands every trace to the collector, whose tail sampling keeps every error and slow trace
+@pytest.mark.parametrize(("stack", "percent"), [("dev", 100), ("staging", 10), ("prod", 100)])
 def test_trace_sampling_differs_per_environment(stack: str, percent: int) -> None:
     telemetry = one(render(stack, "existing"), "kubernetes:telemetry.istio.io/v1:Telemetry")["inputs"]
     assert telemetry["spec"]["tracing"][0]["randomSamplingPercentage"] == percent

@@ -29,7 +29,7 @@ def test_monitoring_namespaces_are_exposed_with_their_pod_security():
         ns["inputs"]["metadata"]["name"]: ns["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
         for ns in of_type(result, "kubernetes:core/v1:Namespace")
     }
-    assert labels[MONITORING_NAMESPACE] == "baseline"
+    assert labels[MONITORING_NAMESPACE] == "restricted"
     assert labels[AGENTS_NAMESPACE] == "privileged"
 
 

@@ -116,14 +116,13 @@ def test_security_namespaces_carry_their_pod_security_level(spec) -> None:
 
 
 def test_only_node_agents_are_looser_than_restricted_and_say_why() -> None:
-    """Falco, the mesh's CNI agent and the node-level monitoring agents touch the host; the
-    monitoring namespace is baseline until its upstream charts are proven restricted."""
+    """Falco, the mesh's CNI agent and the node-level monitoring agents touch the host."""
     looser = {
         name: ns["metadata"].get("annotations", {}).get("store-platform/pod-security-reason")
         for name, ns in _namespaces().items()
         if ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] != "restricted"
     }
-    assert sorted(looser) == ["falco", "istio-cni", "monitoring", "monitoring-agents"]
+    assert sorted(looser) == ["falco", "istio-cni", "monitoring-agents"]
     assert all(looser.values())
 
 

@@ -62,7 +62,8 @@ class IstioInjector:
     def selects(self, namespace: str, metadata: dict[str, Any], objects: ObjectSet) -> bool:
         return _webhook_selects(self.webhooks, namespace, metadata.get("labels") or {}, objects)
 
-    def _security_context(self) -> dict[str, Any]:
+    def _init_security_context(self) -> dict[str, Any]:
+        """injection-template.yaml, container istio-init/istio-validation."""
         proxy = self.values["global"]["proxy"]
         privileged = bool(proxy.get("privileged"))
         context: dict[str, Any] = {"allowPrivilegeEscalation": privileged, "privileged": privileged}
@@ -82,9 +83,34 @@ class IstioInjector:
                 "runAsUser": 0,
                 "runAsNonRoot": False,
             }
-        if proxy.get("seccompProfile"):
-            context["seccompProfile"] = proxy["seccompProfile"]
-        return context
+        return self._with_seccomp(context)
+
+    def _proxy_security_context(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """injection-template.yaml, container istio-proxy: unlike the init container, the proxy runs
+        as 1337 without capabilities whether or not the CNI is on; only TPROXY interception
+        (NET_ADMIN) or capNetBindService (NET_BIND_SERVICE) make it root."""
+        proxy = self.values["global"]["proxy"]
+        annotations = metadata.get("annotations") or {}
+        mesh_default = ((self.values.get("meshConfig") or {}).get("defaultConfig") or {}).get("interceptionMode")
+        tproxy = annotations.get("sidecar.istio.io/interceptionMode", mesh_default or "REDIRECT") == "TPROXY"
+        bind = str(annotations.get("sidecar.istio.io/capNetBindService", proxy.get("capNetBindService"))).lower()
+        add = ["NET_ADMIN"] * tproxy + ["NET_BIND_SERVICE"] * (bind == "true")
+        privileged = bool(proxy.get("privileged"))
+        context: dict[str, Any] = {
+            "allowPrivilegeEscalation": privileged,
+            "capabilities": {**({"add": add} if add else {}), "drop": ["ALL"]},
+            "privileged": privileged,
+            "readOnlyRootFilesystem": True,
+        }
+        if add:
+            context |= {"runAsNonRoot": False, "runAsUser": 0, "runAsGroup": 1337}
+        else:
+            context |= {"runAsNonRoot": True, "runAsUser": 1337, "runAsGroup": 1337}
+        return self._with_seccomp(context)
+
+    def _with_seccomp(self, context: dict[str, Any]) -> dict[str, Any]:
+        seccomp = self.values["global"]["proxy"].get("seccompProfile")
+        return context | ({"seccompProfile": seccomp} if seccomp else {})
 
     def _resources(self, annotations: dict[str, str]) -> dict[str, Any]:
         """The template's `resources`: the pod's sidecar.istio.io/proxy* annotations if it sets
@@ -109,13 +135,13 @@ class IstioInjector:
         cni = bool((self.values.get("pilot") or {}).get("cni", {}).get("enabled"))
         init_name = "istio-validation" if cni else "istio-init"
         resources = self._resources(metadata.get("annotations") or {})
-        init = {"name": init_name, "image": self.image, "securityContext": self._security_context()}
+        init = {"name": init_name, "image": self.image, "securityContext": self._init_security_context()}
         proxy = {
             "name": "istio-proxy",
             "image": self.image,
             "restartPolicy": "Always",
             "ports": ISTIO_PROXY_PORTS,
-            "securityContext": self._security_context(),
+            "securityContext": self._proxy_security_context(metadata),
         }
         if resources:
             init["resources"] = proxy["resources"] = resources

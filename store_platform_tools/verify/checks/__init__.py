@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from ..context import Platform
 from ..findings import Finding
-from . import admission, helm, images, network, wiring
+from . import admission, helm, images, network, pod_security, schemas, wiring
 
 Check = Callable[[Platform], list[Finding]]
 
 CHECKS: dict[str, Check] = {
     "helm": helm.check,
+    "schemas": schemas.check,
+    "pod-security": pod_security.check,
     "wiring": wiring.check,
     "images": images.check,
     "network": network.check,
