@@ -42,7 +42,16 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "endpoint": "10.255.0.2" if private else "203.0.113.10",
         "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": ca},
         "masterVersion": f"{inputs.get('minMasterVersion', '1.33')}.5-gke.1000",
+        # Present on every cluster; serves user traffic only with allowExternalTraffic.
+        "controlPlaneEndpointsConfig": _endpoints(inputs, name),
     }
+
+
+def _endpoints(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    config = inputs.get("controlPlaneEndpointsConfig") or {}
+    dns = config.get("dnsEndpointConfig") or {}
+    uid = base64.b32encode(f"{_project(inputs)}/{inputs.get('name', name)}".encode()).decode().lower().rstrip("=")[:16]
+    return {**config, "dnsEndpointConfig": {**dns, "endpoint": f"gke-{uid}.{inputs.get('location')}.gke.goog"}}
 
 
 @computed_outputs("gcp:serviceaccount/account:Account")
