@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..mocks import call_result, computed_outputs
+from pulumi.runtime import rpc
+
+from ..mocks import call_result, computed_outputs, output_shape
 
 PROJECT_NUMBER = "123456789012"
 # A project the render does not know (not passed on the resource) shows as this.
@@ -45,6 +47,16 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         # Present on every cluster; serves user traffic only with allowExternalTraffic.
         "controlPlaneEndpointsConfig": _endpoints(inputs, name),
     }
+
+
+@output_shape("gcp:container/cluster:Cluster")
+def _cluster_state(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The DNS endpoint is computed: unknown in a preview of a new cluster, as the engine shows it."""
+    config = inputs.get("controlPlaneEndpointsConfig")
+    if not config:
+        return inputs
+    dns = {**(config.get("dnsEndpointConfig") or {}), "endpoint": rpc.UNKNOWN}
+    return {**inputs, "controlPlaneEndpointsConfig": {**config, "dnsEndpointConfig": dns}}
 
 
 def _endpoints(inputs: dict[str, Any], name: str) -> dict[str, Any]:
