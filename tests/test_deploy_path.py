@@ -234,3 +234,38 @@ def test_a_preview_by_another_principal_changes_no_cluster_access(cloud, tmp_pat
     after = run_program(stack).resources
     assert _access(before) and _access(after) == _access(before)
     assert after == before
+
+
+# --- what CI learns from the config ------------------------------------------------------------------
+
+
+def test_ci_plan_names_the_configured_runner_and_the_kube_auth_plugin():
+    from store_platform_tools.ci import plan
+
+    raw = {"cloud": "azure", "cluster": {"deployer": DEPLOYERS["azure"], "deployerNetworks": PUBLIC, "ciRunner": "store-prod"}}
+    assert plan(load_config(raw, "prod"), "prod").outputs().splitlines() == [
+        "cloud=azure",
+        "region=eastus",
+        "runner=store-prod",
+        "kube-auth=kubelogin",
+    ]
+
+
+def test_ci_plan_uses_a_github_hosted_runner_on_the_dns_path():
+    from store_platform_tools.ci import plan
+
+    config = load_config({"cloud": "gcp", "cluster": {"deployer": DEPLOYERS["gcp"]}}, "prod")
+    assert plan(config, "prod").runner == "ubuntu-latest"
+
+
+def test_ci_plan_exits_2_naming_every_input_a_shipped_stack_lacks(monkeypatch, capsys):
+    from store_platform_tools import ci
+
+    monkeypatch.chdir(ROOT)
+    assert ci.main(["prod"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [e.split(": ")[1] for e in errors] == [
+        "store-platform:platform.cluster.ciRunner",
+        "store-platform:platform.cluster.deployer",
+        "store-platform:platform.cluster.deployerNetworks",
+    ]
