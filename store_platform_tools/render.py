@@ -163,9 +163,7 @@ def summary(result: RenderResult, stack: StackConfig, out: Path) -> str:
         )
     ci_only = [m for m in stack.missing_inputs if m.needed_for == "CI"]
     if ci_only:
-        lines.append(
-            "inputs needed before CI can deploy: " + ", ".join(f"{m.path} ({m.purpose})" for m in ci_only)
-        )
+        lines.append("inputs needed before CI can deploy: " + ", ".join(f"{m.path} ({m.purpose})" for m in ci_only))
     if stack.unset_optional:
         lines.append(
             "optional secrets not set (their features are left out): "

@@ -18,8 +18,8 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components.cluster.aks import AksCluster
-from components.cluster.aks.network import api_server_subnet_prefix
 from components.cluster.aks.kubeconfig import AKS_SERVER_APP_ID, endpoint_of, kubeconfig
+from components.cluster.aks.network import api_server_subnet_prefix
 from components.cluster.info import (
     SYSTEM_POOL_LABEL,
     BucketReadWrite,

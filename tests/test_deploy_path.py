@@ -76,7 +76,10 @@ def test_deployer_networks_must_be_public_ranges(cloud):
 @pytest.mark.parametrize("cloud", ["aws", "azure"])
 def test_dns_endpoint_is_refused_off_gke(cloud):
     [problem] = problems({"cloud": cloud, "cluster": {"deployPath": "dns"}}, "prod")
-    assert problem == f"platform.cluster.deployPath: 'dns' is not a deploy path on {cloud}; use public or deployer-networks"
+    assert (
+        problem
+        == f"platform.cluster.deployPath: 'dns' is not a deploy path on {cloud}; use public or deployer-networks"
+    )
 
 
 def test_deployer_networks_is_refused_on_gke():
@@ -96,7 +99,9 @@ def test_sts_session_as_deployer_is_refused_with_the_role_to_use():
     assert problem.startswith("platform.cluster.deployer:") and "use the role behind it" in problem
 
 
-@pytest.mark.parametrize(("cloud", "admin"), [("gcp", "admins@acme.example"), ("azure", "5b0c8e1e-1111-4222-8333-9444")])
+@pytest.mark.parametrize(
+    ("cloud", "admin"), [("gcp", "admins@acme.example"), ("azure", "5b0c8e1e-1111-4222-8333-9444")]
+)
 def test_admin_without_its_kind_is_refused(cloud, admin):
     [problem] = problems({"cloud": cloud, "cluster": {"admins": [admin]}})
     assert problem.startswith("platform.cluster.admins[0]:")
@@ -199,7 +204,9 @@ def test_gke_dns_kubeconfig_trusts_the_public_certificate_not_the_cluster_ca():
 def test_gke_admins_are_the_configured_principals_with_the_deployer_kept_on_destroy(tmp_path):
     raw = {"cluster": {"deployer": DEPLOYERS["gcp"], "admins": ["group:platform-admins@acme.example"]}}
     result = render_with("prod", tmp_path, raw, cloud="gcp")
-    admins = [r for r in of_type(result, "gcp:projects/iAMMember:IAMMember") if r["inputs"]["role"] == "roles/container.admin"]
+    admins = [
+        r for r in of_type(result, "gcp:projects/iAMMember:IAMMember") if r["inputs"]["role"] == "roles/container.admin"
+    ]
     assert sorted((r["inputs"]["member"], r["retainOnDelete"]) for r in admins) == [
         ("group:platform-admins@acme.example", False),
         (DEPLOYERS["gcp"], True),
@@ -242,7 +249,10 @@ def test_a_preview_by_another_principal_changes_no_cluster_access(cloud, tmp_pat
 def test_ci_plan_names_the_configured_runner_and_the_kube_auth_plugin():
     from store_platform_tools.ci import plan
 
-    raw = {"cloud": "azure", "cluster": {"deployer": DEPLOYERS["azure"], "deployerNetworks": PUBLIC, "ciRunner": "store-prod"}}
+    raw = {
+        "cloud": "azure",
+        "cluster": {"deployer": DEPLOYERS["azure"], "deployerNetworks": PUBLIC, "ciRunner": "store-prod"},
+    }
     assert plan(load_config(raw, "prod"), "prod").outputs().splitlines() == [
         "cloud=azure",
         "region=eastus",

@@ -204,7 +204,7 @@ def test_stack_setup_installs_the_plugin_each_clouds_kubeconfig_calls():
     assert gcloud["with"]["install_components"] == KUBE_AUTH["gcp"] == "gke-gcloud-auth-plugin"
     assert gcloud["if"] == "steps.plan.outputs.kube-auth == 'gke-gcloud-auth-plugin'"
     kubelogin = next(s for n, s in by_step.items() if "kubelogin" in n)
-    assert "--kubelogin-install-location" in kubelogin["run"] and 'GITHUB_PATH' in kubelogin["run"]
+    assert "--kubelogin-install-location" in kubelogin["run"] and "GITHUB_PATH" in kubelogin["run"]
     assert kubelogin["if"] == f"steps.plan.outputs.kube-auth == '{KUBE_AUTH['azure']}'"
 
 

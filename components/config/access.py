@@ -48,9 +48,11 @@ def default_deploy_path(cloud: str | None, private_endpoint: Any) -> str | None:
 
 
 def valid_deploy_paths(cloud: str | None) -> tuple[str, ...]:
-    return {"gcp": ("public", "dns"), "aws": ("public", "deployer-networks"), "azure": ("public", "deployer-networks")}.get(
-        cloud or "", ()
-    )
+    return {
+        "gcp": ("public", "dns"),
+        "aws": ("public", "deployer-networks"),
+        "azure": ("public", "deployer-networks"),
+    }.get(cloud or "", ())
 
 
 # --- principals ---------------------------------------------------------------------------------

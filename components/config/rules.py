@@ -11,6 +11,15 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .access import (
+    GITHUB_HOSTED,
+    default_deploy_path,
+    is_unroutable,
+    parse_principal,
+    principal_problem,
+    public_cidrs,
+    valid_deploy_paths,
+)
 from .clouds import (
     AKS_POD_CIDR,
     AKS_SERVICE_CIDR,
@@ -21,15 +30,6 @@ from .clouds import (
     gke_node_capacity,
     known_machine_types,
     translate_machine_type,
-)
-from .access import (
-    GITHUB_HOSTED,
-    default_deploy_path,
-    is_unroutable,
-    parse_principal,
-    principal_problem,
-    public_cidrs,
-    valid_deploy_paths,
 )
 from .errors import Problem
 
@@ -159,7 +159,8 @@ def _principals(raw: dict) -> Iterator[Problem]:
     if cloud == "aws" and isinstance(deployer, str) and ":user/" in deployer:
         yield Problem(
             f"{P}.cluster.deployer",
-            "an IAM user has long-lived keys; deploy as a role (CI assumes it through OIDC), arn:aws:iam::<account>:role/<name>",
+            "an IAM user has long-lived keys; deploy as a role (CI assumes it through OIDC), "
+            "arn:aws:iam::<account>:role/<name>",
         )
     if isinstance(deployer, str) and parse_principal(cloud, deployer) and deployer.startswith("group:"):
         yield Problem(f"{P}.cluster.deployer", "a group cannot run `pulumi up`; name the identity itself")

@@ -201,7 +201,9 @@ def _cluster_admin(
     )
 
 
-def _api_server_access(config: PlatformConfig, net: Network) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
+def _api_server_access(
+    config: PlatformConfig, net: Network
+) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
     """The deploy path. public: the public API server, limited to the authorized ranges (CIS AKS
     5.4.1). deployer-networks (prod): API Server VNet Integration puts the API server behind an
     internal load balancer in the VNet, which nodes and in-network clients use, and keeps a

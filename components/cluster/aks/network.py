@@ -39,7 +39,7 @@ def node_subnet_prefixes(network_cidr: str) -> tuple[str, str]:
 
 def api_server_subnet_prefix(network_cidr: str) -> str:
     """A /28 (AKS's minimum for API Server VNet Integration) at the start of the free third quarter."""
-    third = list(ipaddress.ip_network(network_cidr).subnets(prefixlen_diff=2))[2]
+    third = list(ipaddress.IPv4Network(network_cidr).subnets(prefixlen_diff=2))[2]
     return str(next(third.subnets(new_prefix=28)))
 
 
