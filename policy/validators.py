@@ -91,16 +91,27 @@ def environment_of(r: Resource) -> str | None:
 
 
 def public_endpoint_in_prod(r: Resource) -> list[str]:
-    """No public Kubernetes API endpoint in prod."""
+    """No prod Kubernetes API endpoint open beyond the listed deployer CIDRs."""
     if environment_of(r) != "prod":
         return []
-    public = {
-        "aws:eks/cluster:Cluster": _get(r.inputs, "vpcConfig", "endpointPublicAccess") is not False,
-        "gcp:container/cluster:Cluster": _get(r.inputs, "privateClusterConfig", "enablePrivateEndpoint") is not True,
-        "azure-native:containerservice:ManagedCluster": _get(r.inputs, "apiServerAccessProfile", "enablePrivateCluster")
-        is not True,
-    }.get(r.type, False)
-    return ["prod cluster API server must not have a public endpoint"] if public else []
+    if r.type == "aws:eks/cluster:Cluster":
+        public = _get(r.inputs, "vpcConfig", "endpointPublicAccess") is not False
+        # EKS opens a public endpoint without CIDRs to 0.0.0.0/0.
+        open_ = public and not _listed_ranges(_get(r.inputs, "vpcConfig", "publicAccessCidrs"))
+    elif r.type == "gcp:container/cluster:Cluster":
+        # The DNS endpoint authorizes each request with IAM; the IP endpoint must be private.
+        open_ = _get(r.inputs, "privateClusterConfig", "enablePrivateEndpoint") is not True
+    elif r.type == "azure-native:containerservice:ManagedCluster":
+        private = _get(r.inputs, "apiServerAccessProfile", "enablePrivateCluster") is True
+        open_ = not private and not _listed_ranges(_get(r.inputs, "apiServerAccessProfile", "authorizedIPRanges"))
+    else:
+        return []
+    return ["prod cluster API server must be private, or public only to the listed deployer CIDRs"] if open_ else []
+
+
+def _listed_ranges(cidrs: Any) -> bool:
+    """A non-empty list of ranges, none of them the whole internet."""
+    return isinstance(cidrs, list) and bool(cidrs) and not any(str(c).endswith("/0") for c in cidrs)
 
 
 def secrets_encryption(r: Resource) -> list[str]:

@@ -166,6 +166,15 @@ def summary(result: RenderResult, stack: StackConfig, out: Path) -> str:
             "needed before `pulumi up` (rendered with placeholders): "
             + ", ".join(f"store-platform:{k}" for k in stack.placeholders)
         )
+    placeholders = [m for m in stack.missing_inputs if m.needed_for == "pulumi up"]
+    if placeholders:
+        lines.append(
+            "inputs needed before `pulumi up` (rendered with placeholders, see docs/ci-setup.md): "
+            + ", ".join(f"{m.path} ({m.purpose})" for m in placeholders)
+        )
+    ci_only = [m for m in stack.missing_inputs if m.needed_for == "CI"]
+    if ci_only:
+        lines.append("inputs needed before CI can deploy: " + ", ".join(f"{m.path} ({m.purpose})" for m in ci_only))
     if stack.unset_optional:
         lines.append(
             "optional secrets not set (their features are left out): "

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.config import NAMESPACE, PLATFORM_KEY, SECRET_KEYS, ConfigError, load_config, retarget
+from components.config import (
+    NAMESPACE,
+    PLATFORM_KEY,
+    SECRET_KEYS,
+    ConfigError,
+    RequiredInput,
+    load_config,
+    missing_inputs,
+    retarget,
+)
 from components.config.defaults import deep_merge
 
 
@@ -21,6 +30,9 @@ class StackConfig:
     secret_keys: list[str]
     placeholders: list[str]  # required secret keys not in the file, given a placeholder value
     unset_optional: list[str]  # optional secret keys not in the file (their feature is left out)
+    # Config inputs the stack file does not give yet (deployer, its CIDRs...): placeholders are
+    # rendered for those `pulumi up` needs; the CI-only ones are listed.
+    missing_inputs: list[RequiredInput] = field(default_factory=list)
 
 
 def find_project(start: Path) -> Path:
@@ -50,6 +62,10 @@ def load_stack(
         config[platform_key] = retarget(dict(config.get(platform_key) or {}), cloud)
     if overrides:
         config[platform_key] = deep_merge(dict(config.get(platform_key) or {}), overrides)
+    missing = _missing_inputs(config.get(platform_key), stack)
+    for needed in missing:
+        if needed.needed_for == "pulumi up":
+            config[platform_key] = deep_merge(config.get(platform_key) or {}, _nested(needed.key, needed.placeholder))
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in config.items():
@@ -72,7 +88,20 @@ def load_stack(
             placeholders.append(secret.key)
         else:
             unset_optional.append(secret.key)
-    return StackConfig(project, stack, values, sorted(secret_keys), placeholders, unset_optional)
+    return StackConfig(project, stack, values, sorted(secret_keys), placeholders, unset_optional, missing)
+
+
+def _missing_inputs(platform: Any, stack: str) -> list[RequiredInput]:
+    try:
+        return missing_inputs(load_config(platform, stack))
+    except ConfigError:
+        return []  # the program reports the invalid config
+
+
+def _nested(key: str, value: Any) -> dict[str, Any]:
+    """`a.b` and a value as {"a": {"b": value}}."""
+    head, _, rest = key.partition(".")
+    return {head: _nested(rest, value) if rest else value}
 
 
 def _required_secrets(platform: Any, stack: str) -> set[str]:

@@ -18,8 +18,8 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components.cluster.aks import AksCluster
-from components.cluster.aks.azure import AZURE_CLI_CLIENT_ID, principal_type_of
 from components.cluster.aks.kubeconfig import AKS_SERVER_APP_ID, endpoint_of, kubeconfig
+from components.cluster.aks.network import api_server_subnet_prefix
 from components.cluster.info import (
     SYSTEM_POOL_LABEL,
     BucketReadWrite,
@@ -28,9 +28,9 @@ from components.cluster.info import (
     ServiceAccountRef,
 )
 from components.config import ConfigError, load_config
-from store_platform_tools.cloud_mocks.azure import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID
+from store_platform_tools.cloud_mocks.azure import SUBSCRIPTION_ID, TENANT_ID
 from store_platform_tools.mocks import COMPUTED, PlatformMocks, RecordingMonitor, fake_id
-from tests.rendering import of_type, one, render
+from tests.rendering import of_type, one, render, render_with
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -78,17 +78,24 @@ def test_entra_id_with_azure_rbac_in_the_deployers_tenant():
     assert aad == {"managed": True, "enableAzureRBAC": True, "tenantID": TENANT_ID}
 
 
-def test_deployer_administers_the_cluster_through_azure_rbac():
-    result = render("dev", "azure")
+DEPLOYER = "5b0c8e1e-1111-4222-8333-944455556666"
+ADMINS_GROUP = "7c1d9f2f-2222-4333-8444-a55566667777"
+
+
+def test_configured_deployer_administers_the_cluster_through_azure_rbac(tmp_path):
+    result = render_with("dev", tmp_path, {"cluster": {"deployer": f"servicePrincipal:{DEPLOYER}"}}, cloud="azure")
     grant = one(result, ROLE_ASSIGNMENT, "deployer-access")["inputs"]
-    assert grant["principalId"] == DEPLOYER_OBJECT_ID
+    assert grant["principalId"] == DEPLOYER and grant["principalType"] == "ServicePrincipal"
     assert grant["roleDefinitionId"].endswith(AKS_RBAC_CLUSTER_ADMIN)
     assert grant["scope"] == resource_id(one(result, "azure-native:resources:ResourceGroup"))
 
 
-def test_deployer_principal_type_follows_its_client():
-    assert principal_type_of(AZURE_CLI_CLIENT_ID) == "User"
-    assert principal_type_of("5b0c8e1e-1111-4222-8333-944455556666") == "ServicePrincipal"
+def test_configured_admin_group_gets_cluster_admin_as_a_group(tmp_path):
+    result = render_with("dev", tmp_path, {"cluster": {"admins": [f"group:{ADMINS_GROUP}"]}}, cloud="azure")
+    grants = [r["inputs"] for r in of_type(result, ROLE_ASSIGNMENT) if r["inputs"]["principalId"] == ADMINS_GROUP]
+    assert [(g["principalType"], g["roleDefinitionId"].rsplit("/", 1)[-1]) for g in grants] == [
+        ("Group", AKS_RBAC_CLUSTER_ADMIN)
+    ]
 
 
 def test_oidc_issuer_and_workload_identity_are_enabled():
@@ -164,7 +171,7 @@ def test_node_subnets_lie_in_the_configured_vnet_without_default_outbound_access
     vnet = one(result, "azure-native:network:VirtualNetwork")["inputs"]
     assert vnet["addressSpace"]["addressPrefixes"] == ["10.30.0.0/16"]
     subnets = of_type(result, "azure-native:network:Subnet")
-    assert len(subnets) == 2
+    assert len(subnets) == 2  # the public deploy path needs no API server subnet
     for subnet in subnets:
         assert ipaddress.ip_network(subnet["inputs"]["addressPrefix"]).subnet_of(ipaddress.ip_network("10.30.0.0/16"))
         assert subnet["inputs"]["defaultOutboundAccess"] is False
@@ -175,17 +182,35 @@ def test_each_pool_has_its_own_subnet():
     assert subnets == {resource_id(s) for s in of_type(render("dev", "azure"), "azure-native:network:Subnet")}
 
 
-def test_prod_api_server_is_private():
-    access = cluster_of("prod")["apiServerAccessProfile"]
-    assert access["enablePrivateCluster"] is True
-    assert access["enablePrivateClusterPublicFQDN"] is False
-    assert "authorizedIPRanges" not in access
+def test_prod_api_server_sits_in_the_vnet_and_admits_only_the_deployers_publicly(tmp_path):
+    result = render_with("prod", tmp_path, {"cluster": {"deployerNetworks": ["198.51.100.7/32"]}}, cloud="azure")
+    access = one(result, CLUSTER)["inputs"]["apiServerAccessProfile"]
+    subnet = one(result, "azure-native:network:Subnet", "api-server-subnet")
+    assert access == {
+        "enableVnetIntegration": True,
+        "subnetId": resource_id(subnet),
+        "enablePrivateCluster": False,
+        "authorizedIPRanges": ["198.51.100.7/32"],
+    }
+
+
+def test_api_server_subnet_is_delegated_to_aks_in_the_free_quarter():
+    subnet = one(render("prod", "azure"), "azure-native:network:Subnet", "api-server-subnet")["inputs"]
+    assert subnet["delegations"] == [
+        {"name": "aks-api-server", "serviceName": "Microsoft.ContainerService/managedClusters"}
+    ]
+    assert subnet["addressPrefix"] == api_server_subnet_prefix("10.40.0.0/16") == "10.40.128.0/28"
+
+
+def test_public_path_declares_no_api_server_subnet():
+    assert not [s for s in of_type(render("dev", "azure"), "azure-native:network:Subnet") if "api-server" in s["name"]]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_non_prod_api_server_admits_only_the_authorized_ranges(stack):
-    access = cluster_of(stack)["apiServerAccessProfile"]
-    assert access == {"authorizedIPRanges": ["10.0.0.0/8"]}
+def test_non_prod_api_server_admits_only_the_authorized_public_ranges(stack, tmp_path):
+    networks = {"cluster": {"authorizedNetworks": ["198.51.100.0/28", "10.8.0.0/16"]}}
+    access = one(render_with(stack, tmp_path, networks, cloud="azure"), CLUSTER)["inputs"]["apiServerAccessProfile"]
+    assert access == {"authorizedIPRanges": ["198.51.100.0/28"]}
 
 
 # --- node pools ----------------------------------------------------------------------------------
@@ -401,7 +426,15 @@ class _Addon(pulumi.ComponentResource):
 @functools.cache
 def facilities() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Declare a prod AKS cluster and the add-on; return the registrations and resolved values."""
-    config = load_config({"cloud": "azure", "environment": "prod", "subscriptionId": SUBSCRIPTION}, "prod")
+    config = load_config(
+        {
+            "cloud": "azure",
+            "environment": "prod",
+            "subscriptionId": SUBSCRIPTION,
+            "cluster": {"deployer": f"servicePrincipal:{DEPLOYER}", "deployerNetworks": ["203.0.113.0/28"]},
+        },
+        "prod",
+    )
     monitor = RecordingMonitor(PlatformMocks(preview=False))
     pulumi.runtime.set_mocks(monitor.mocks, project="store-platform", stack="prod", preview=False, monitor=monitor)
     values: dict[str, Any] = {}

@@ -15,7 +15,6 @@ from components.cluster.eks.network import subnet_layout
 from components.cluster.eks.node_pools import ami_type
 from components.cluster.info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT
 from components.config.clouds import KUBERNETES_VERSIONS
-from store_platform_tools.cloud_mocks.aws import DEPLOYER_ROLE
 from tests.rendering import of_type, one, render, render_with
 
 STACKS = ("dev", "staging", "prod")
@@ -179,27 +178,41 @@ def test_access_is_by_access_entries_without_a_creator_admin(stack: str) -> None
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
 
 
-def test_the_deploying_role_gets_an_explicit_cluster_admin_entry() -> None:
-    entry = inputs("dev", "aws:eks/accessEntry:AccessEntry")
-    association = inputs("dev", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert entry["principalArn"] == DEPLOYER_ROLE  # the IAM role, not the STS session
+DEPLOY_ROLE = "arn:aws:iam::111122223333:role/store-deploy"
+ADMIN_ROLE = "arn:aws:iam::111122223333:role/platform-admins"
+
+
+def test_the_configured_deploy_role_gets_an_explicit_cluster_admin_entry(tmp_path: Any) -> None:
+    result = render_with("dev", tmp_path, {"cluster": {"deployer": DEPLOY_ROLE}}, cloud="aws")
+    entry = one(result, "aws:eks/accessEntry:AccessEntry", "-deployer-access")["inputs"]
+    association = one(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "-deployer-admin")["inputs"]
+    assert entry["principalArn"] == DEPLOY_ROLE
     assert association["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert association["accessScope"] == {"type": "cluster"}
 
 
-def test_prod_api_endpoint_is_private_only() -> None:
-    vpc = inputs("prod", CLUSTER)["vpcConfig"]
+def test_configured_admins_get_cluster_admin_entries_of_their_own(tmp_path: Any) -> None:
+    result = render_with(
+        "dev", tmp_path, {"cluster": {"deployer": DEPLOY_ROLE, "admins": [ADMIN_ROLE, DEPLOY_ROLE]}}, cloud="aws"
+    )
+    entries = sorted(r["inputs"]["principalArn"] for r in of_type(result, "aws:eks/accessEntry:AccessEntry"))
+    assert entries == sorted([DEPLOY_ROLE, ADMIN_ROLE])  # the deployer listed again is not granted twice
+
+
+def test_prod_public_endpoint_admits_only_the_deployer_networks(tmp_path: Any) -> None:
+    result = render_with("prod", tmp_path, {"cluster": {"deployerNetworks": ["198.51.100.7/32"]}}, cloud="aws")
+    vpc = one(result, CLUSTER)["inputs"]["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
-    assert vpc["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in vpc
+    assert (vpc["endpointPublicAccess"], vpc["publicAccessCidrs"]) == (True, ["198.51.100.7/32"])
 
 
 @pytest.mark.parametrize("stack", NON_PROD)
-def test_public_api_endpoint_admits_only_the_authorized_networks(stack: str) -> None:
-    vpc = inputs(stack, CLUSTER)["vpcConfig"]
+def test_public_api_endpoint_admits_only_the_authorized_public_networks(stack: str, tmp_path: Any) -> None:
+    networks = {"cluster": {"authorizedNetworks": ["198.51.100.0/28", "10.8.0.0/16"]}}
+    vpc = one(render_with(stack, tmp_path, networks, cloud="aws"), CLUSTER)["inputs"]["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
-    assert vpc["publicAccessCidrs"] == ["10.0.0.0/8"]
+    assert vpc["publicAccessCidrs"] == ["198.51.100.0/28"]  # EKS refuses private ranges here
 
 
 def test_authorized_networks_reach_the_private_endpoint_over_https() -> None:

@@ -27,6 +27,25 @@ def test_public_eks_endpoint_in_prod_is_a_violation():
     assert v.public_endpoint_in_prod(eks(PROD, vpcConfig={"endpointPublicAccess": True}))
 
 
+def test_prod_eks_public_endpoint_limited_to_deployer_cidrs_passes():
+    vpc = {"endpointPublicAccess": True, "publicAccessCidrs": ["198.51.100.7/32"]}
+    assert not v.public_endpoint_in_prod(eks(PROD, vpcConfig=vpc))
+
+
+def test_prod_eks_public_endpoint_open_to_the_internet_is_a_violation():
+    vpc = {"endpointPublicAccess": True, "publicAccessCidrs": ["198.51.100.7/32", "0.0.0.0/0"]}
+    assert v.public_endpoint_in_prod(eks(PROD, vpcConfig=vpc))
+
+
+@pytest.mark.parametrize(("ranges", "violation"), [(["198.51.100.7/32"], False), ([], True), (None, True)])
+def test_prod_aks_public_endpoint_must_list_its_ranges(ranges, violation):
+    profile = {"enablePrivateCluster": False, "enableVnetIntegration": True}
+    if ranges is not None:
+        profile["authorizedIPRanges"] = ranges
+    r = v.Resource("azure-native:containerservice:ManagedCluster", {"tags": PROD, "apiServerAccessProfile": profile})
+    assert bool(v.public_endpoint_in_prod(r)) is violation
+
+
 def test_public_eks_endpoint_in_dev_is_allowed():
     assert not v.public_endpoint_in_prod(eks(DEV, vpcConfig={"endpointPublicAccess": True}))
 

@@ -52,8 +52,15 @@ def test_preview_comments_on_the_pull_request_with_the_policy_pack():
 
 
 def test_preview_is_skipped_visibly_for_forks():
-    notice = steps(MAIN["jobs"]["preview"])[0]
-    assert "head.repo.full_name != github.repository" in notice["if"] and "::notice::" in notice["run"]
+    fork = MAIN["jobs"]["fork-preview"]
+    assert "head.repo.full_name != github.repository" in fork["if"] and "::notice::" in steps(fork)[0]["run"]
+    assert "permissions" not in fork  # read-only, no OIDC token
+
+
+def test_cloud_previews_run_only_for_branches_of_this_repository():
+    # The preview matrix hangs on `plan`, which runs only for pull requests from this repository.
+    assert "head.repo.full_name == github.repository" in MAIN["jobs"]["plan"]["if"]
+    assert "plan" in MAIN["jobs"]["preview"]["needs"]
 
 
 def test_cloud_credentials_come_from_oidc():
@@ -72,7 +79,7 @@ def test_only_jobs_that_need_it_may_write():
     writers = {
         name for name, job in MAIN["jobs"].items() if any(v == "write" for v in (job.get("permissions") or {}).values())
     }
-    assert writers == {"preview", "security-scan", "deploy-dev", "deploy-staging", "deploy-prod"}
+    assert writers == {"preview", "security-scan", "publish-charts", "deploy-dev", "deploy-staging", "deploy-prod"}
 
 
 @pytest.mark.parametrize("action", uses(MAIN, DEPLOY, SETUP))
@@ -100,6 +107,30 @@ def test_charts_are_packaged_on_main_only():
     assert "refs/heads/main" in job["if"] and "helm package" in " ".join(s.get("run", "") for s in steps(job))
 
 
+def test_each_build_packages_the_chart_under_a_version_of_its_own():
+    job = MAIN["jobs"]["package-charts"]
+    run = next(s["run"] for s in steps(job) if s.get("id") == "package")
+    assert '--version "$version"' in run and "GITHUB_RUN_NUMBER" in run
+    assert job["outputs"]["chart-version"] == "${{ steps.package.outputs.chart-version }}"
+
+
+def test_the_versioned_package_is_consumed_by_the_publish_step():
+    job = MAIN["jobs"]["publish-charts"]
+    assert job["needs"] == "package-charts"
+    assert job["env"]["CHART_VERSION"] == "${{ needs.package-charts.outputs.chart-version }}"
+    download = next(s for s in steps(job) if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"]["name"] == "helm-charts"
+    push = " ".join(s.get("run", "") for s in steps(job))
+    assert 'package="dist/service-${CHART_VERSION}.tgz"' in push and 'helm push "$package"' in push
+    assert job["permissions"]["packages"] == "write"
+
+
+def test_deploys_are_told_the_chart_version_they_ship():
+    for name in ("deploy-dev", "deploy-staging", "deploy-prod"):
+        assert MAIN["jobs"][name]["with"]["chart-version"] == "${{ needs.package-charts.outputs.chart-version }}"
+    assert DEPLOY[True]["workflow_call"]["inputs"]["chart-version"]["required"] is True
+
+
 def test_deploys_go_dev_then_staging_then_prod():
     jobs = MAIN["jobs"]
     assert [jobs[j]["with"]["stack"] for j in ("deploy-dev", "deploy-staging", "deploy-prod")] == [
@@ -107,22 +138,107 @@ def test_deploys_go_dev_then_staging_then_prod():
         "staging",
         "prod",
     ]
-    assert jobs["deploy-staging"]["needs"] == "deploy-dev" and jobs["deploy-prod"]["needs"] == "deploy-staging"
-    assert set(jobs["deploy-dev"]["needs"]) == {"lint-and-test", "security-scan", "package-charts"}
+    assert "deploy-dev" in jobs["deploy-staging"]["needs"] and "deploy-staging" in jobs["deploy-prod"]["needs"]
+    assert set(jobs["deploy-dev"]["needs"]) == {"lint-and-test", "security-scan", "package-charts", "publish-charts"}
 
 
 def test_each_stack_deploys_one_at_a_time_in_its_environment():
-    up = DEPLOY["jobs"]["pulumi-up"]
+    up = DEPLOY["jobs"]["deploy"]
     assert up["environment"] == "${{ inputs.stack }}"
     assert up["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
 
 
-def test_argocd_sync_runs_only_with_server_and_token():
-    sync = DEPLOY["jobs"]["argocd-sync"]
-    gate = steps(sync)[0]["run"]
-    assert '-n "$ARGOCD_SERVER"' in gate and '-n "$ARGOCD_AUTH_TOKEN"' in gate
-    assert all(s.get("if") == "steps.enabled.outputs.enabled == 'true'" for s in steps(sync)[1:])
-    assert re.match(r"v\d+\.\d+\.\d+$", sync["env"]["ARGOCD_VERSION"])
+def test_prod_approval_is_asked_once():
+    # An environment with required reviewers asks once per job that names it.
+    assert [name for name, job in DEPLOY["jobs"].items() if "environment" in job] == ["deploy"]
+    assert [j for j in MAIN["jobs"].values() if "environment" in j] == []
+
+
+def test_argocd_sync_reaches_argo_cd_through_the_kubernetes_api():
+    run = " ".join(s.get("run", "") for s in steps(DEPLOY["jobs"]["deploy"]))
+    assert "argocd app sync --core" in run and "argocd app wait --core" in run
+    assert "pulumi stack output kubeconfig --show-secrets" in run
+    assert "ARGOCD_SERVER" not in yaml.safe_dump(DEPLOY) and "--grpc-web" not in run
+    assert re.match(r"v\d+\.\d+\.\d+$", DEPLOY["jobs"]["deploy"]["env"]["ARGOCD_VERSION"])
+
+
+def test_argocd_sync_runs_after_pulumi_up_in_the_same_job():
+    names = [s.get("uses", s.get("name", "")) for s in steps(DEPLOY["jobs"]["deploy"])]
+    up = next(i for i, n in enumerate(names) if n.startswith("pulumi/actions@"))
+    sync = next(i for i, n in enumerate(names) if n.startswith("Sync the environment"))
+    assert up < sync
+
+
+# --- what a job needs to run Pulumi --------------------------------------------------------------
+
+
+def pulumi_jobs() -> list[dict]:
+    return [
+        job
+        for document in (MAIN, DEPLOY)
+        for job in document["jobs"].values()
+        if any(s.get("uses", "").startswith("pulumi/actions@") for s in steps(job))
+    ]
+
+
+def test_every_job_that_runs_pulumi_sets_up_its_stack_first():
+    assert len(pulumi_jobs()) == 2
+    for job in pulumi_jobs():
+        names = [s.get("uses", "") for s in steps(job)]
+        assert names.index("./.github/actions/stack-setup") < next(
+            i for i, n in enumerate(names) if n.startswith("pulumi/actions@")
+        )
+
+
+def test_stack_setup_puts_the_makefiles_uv_on_path():
+    setup_uv = next(s for s in SETUP["runs"]["steps"] if s.get("uses", "").startswith("astral-sh/setup-uv@"))
+    makefile_uv = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert makefile_uv and setup_uv["with"]["version"] == makefile_uv.group(1)
+
+
+def test_stack_setup_installs_the_plugin_each_clouds_kubeconfig_calls():
+    from store_platform_tools.ci import KUBE_AUTH
+
+    by_step = {s.get("uses", s.get("name", "")): s for s in SETUP["runs"]["steps"]}
+    gcloud = next(s for n, s in by_step.items() if n.startswith("google-github-actions/setup-gcloud@"))
+    assert gcloud["with"]["install_components"] == KUBE_AUTH["gcp"] == "gke-gcloud-auth-plugin"
+    assert gcloud["if"] == "steps.plan.outputs.kube-auth == 'gke-gcloud-auth-plugin'"
+    kubelogin = next(s for n, s in by_step.items() if "kubelogin" in n)
+    assert "--kubelogin-install-location" in kubelogin["run"] and "GITHUB_PATH" in kubelogin["run"]
+    assert kubelogin["if"] == f"steps.plan.outputs.kube-auth == '{KUBE_AUTH['azure']}'"
+
+
+def test_kube_auth_plugins_are_the_commands_the_kubeconfigs_call():
+    from components.cluster.aks.kubeconfig import kubeconfig as aks
+    from components.cluster.gke.kubeconfig import kubeconfig as gke
+    from store_platform_tools.ci import KUBE_AUTH
+
+    def command(document: str) -> str:
+        return yaml.safe_load(document)["users"][0]["user"]["exec"]["command"]
+
+    assert command(gke("c", "e", None)) == KUBE_AUTH["gcp"]
+    assert command(aks("c", "https://e", "Q0E=")) == KUBE_AUTH["azure"]
+
+
+def test_deploy_runs_on_the_runner_the_stack_config_names():
+    plan = DEPLOY["jobs"]["plan"]
+    assert "store_platform_tools.ci" in steps(plan)[-1]["run"] and plan["runs-on"] == "ubuntu-latest"
+    assert DEPLOY["jobs"]["deploy"]["runs-on"] == "${{ needs.plan.outputs.runner }}"
+
+
+def test_previews_run_on_the_runner_each_stack_config_names():
+    plan = MAIN["jobs"]["plan"]
+    run = steps(plan)[-1]["run"]
+    assert "store_platform_tools.ci dev staging prod" in run
+    assert MAIN["jobs"]["preview"]["runs-on"] == "${{ fromJSON(needs.plan.outputs.runners)[matrix.stack] }}"
+
+
+def test_sarif_upload_may_read_the_run_and_write_security_events():
+    assert MAIN["jobs"]["security-scan"]["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "security-events": "write",
+    }
 
 
 def test_registry_and_image_prefix_follow_the_playbook():

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .access import RequiredInput, missing_inputs
 from .errors import ConfigError, Problem
 from .load import load_config, retarget
 from .model import SERVICES, PlatformConfig
@@ -22,9 +23,11 @@ __all__ = [
     "ConfigError",
     "PlatformConfig",
     "Problem",
+    "RequiredInput",
     "SecretKey",
     "Secrets",
     "load_config",
+    "missing_inputs",
     "read_stack_config",
     "retarget",
 ]
@@ -64,6 +67,16 @@ def read_stack_config() -> tuple[PlatformConfig, Secrets]:
                     f"`pulumi config set --secret {secret.key} <value> --stack {pulumi.get_stack()}`",
                 )
             )
+    if platform is not None:
+        problems += [
+            Problem(
+                f"{NAMESPACE}:{PLATFORM_KEY}.{needed.key}",
+                f"required in {platform.environment} on {platform.cloud}: {needed.purpose}; add it under "
+                f"cluster in Pulumi.{pulumi.get_stack()}.yaml (docs/ci-setup.md)",
+            )
+            for needed in missing_inputs(platform)
+            if needed.needed_for == "pulumi up"
+        ]
     if problems:
         raise ConfigError(problems)
     assert platform is not None

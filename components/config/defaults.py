@@ -61,8 +61,8 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "mesh": {"tracingSamplingPercent": 100},
         "gitops": _gitops("dev", developers=None),
         "cluster": {
+            # No authorizedNetworks by default: the deployers' own egress ranges are a required input.
             "privateEndpoint": False,
-            "authorizedNetworks": ["10.0.0.0/8"],
             "networkCidr": "10.20.0.0/16",
             "nodePools": {
                 "system": {"instanceType": "m7i.large", "min": 1, "max": 2, "diskGb": 50},
@@ -77,7 +77,6 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "gitops": _gitops("staging", developers="deployer"),
         "cluster": {
             "privateEndpoint": False,
-            "authorizedNetworks": ["10.0.0.0/8"],
             "networkCidr": "10.30.0.0/16",
             "nodePools": {
                 "system": {"instanceType": "m7i.large", "min": 2, "max": 3, "diskGb": 80},
@@ -92,6 +91,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "gitops": _gitops("prod", developers="readonly"),
         "cluster": {
             "privateEndpoint": True,
+            # In-network ranges (VPN, peered office) that reach the private endpoint.
             "authorizedNetworks": ["10.0.0.0/8"],
             "networkCidr": "10.40.0.0/16",
             "nodePools": {

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .access import default_deploy_path, parse_principal, valid_deploy_paths
 from .clouds import DEFAULT_REGION, MANAGED_CLOUDS, REGIONS, translate_machine_type
 from .defaults import deep_merge, defaults_for
 from .errors import ConfigError, Problem
@@ -37,6 +38,11 @@ def load_config(raw: Any, stack: str) -> PlatformConfig:
     cloud = merged.get("cloud")
     if "region" not in merged and cloud in DEFAULT_REGION:
         merged["region"] = DEFAULT_REGION[cloud]
+    cluster = merged.get("cluster")
+    if isinstance(cluster, dict) and cluster.get("deployPath") is None:
+        path = default_deploy_path(cloud, cluster.get("privateEndpoint"))
+        if path is not None:
+            merged["cluster"] = {**cluster, "deployPath": path}
     problems = cross_field_problems(merged)
     try:
         config = PlatformConfig.model_validate(merged)
@@ -61,13 +67,26 @@ def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
         moved["region"] = DEFAULT_REGION[cloud]
     cluster: dict[str, Any] = raw["cluster"] if isinstance(raw.get("cluster"), dict) else {}
     if cloud in MANAGED_CLOUDS:
-        moved["cluster"] = {k: v for k, v in cluster.items() if k != "kubeContext"}
+        moved["cluster"] = {k: v for k, v in _retarget_access(cluster, cloud).items() if k != "kubeContext"}
     elif cloud == "existing" and not cluster.get("kubeContext"):
         moved["cluster"] = {**cluster, "kubeContext": DEFAULT_KUBE_CONTEXT}
     if cloud != "gcp":
         moved.pop("gcpProject", None)
     if cloud != "aws" and (raw.get("secrets") or {}).get("backend") == "aws-secrets-manager":
         moved["secrets"] = dict(raw["secrets"], backend="vault")
+    return moved
+
+
+def _retarget_access(cluster: dict[str, Any], cloud: str) -> dict[str, Any]:
+    """What names another cloud's principals or deploy path is left out: the move then asks for
+    the new cloud's (render lists them), rather than failing on the old one's."""
+    moved = dict(cluster)
+    if moved.get("deployPath") not in (None, *valid_deploy_paths(cloud)):
+        del moved["deployPath"]
+    if isinstance(moved.get("deployer"), str) and parse_principal(cloud, moved["deployer"]) is None:
+        del moved["deployer"]
+    if isinstance(moved.get("admins"), list):
+        moved["admins"] = [a for a in moved["admins"] if isinstance(a, str) and parse_principal(cloud, a)]
     return moved
 
 

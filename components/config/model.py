@@ -47,10 +47,42 @@ class NodePools(Section):
     workloads: NodePool = Field(description="The six services")
 
 
+DeployPath = Literal["public", "dns", "deployer-networks"]
+
+
 class ClusterConfig(Section):
     kubernetes_version: str = Field(description='Control-plane minor, e.g. "1.33"')
     private_endpoint: bool = Field(description="API server reachable only from inside the network")
-    authorized_networks: list[str] = Field(description="CIDRs allowed to reach a public API server")
+    authorized_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the API server: public egress ranges (deployPath: public), "
+        "in-network ranges (VPN, peered) for the private endpoint",
+    )
+    deploy_path: DeployPath | None = Field(
+        default=None,
+        description="How `pulumi up` reaches the API server: public (endpoint open to authorizedNetworks), "
+        "dns (GKE's IAM-authorized DNS endpoint), deployer-networks (private endpoint plus a public one open "
+        "only to deployerNetworks; aws, azure); unset: dns on gcp, else public or, with privateEndpoint, "
+        "deployer-networks",
+    )
+    deployer_networks: list[str] = Field(
+        default_factory=list,
+        description="Public egress CIDRs of the deployers (CI runner, operators' VPN) (deployPath: deployer-networks)",
+    )
+    deployer: str | None = Field(
+        default=None,
+        description="The principal that runs `pulumi up` (the CI deploy identity), cluster admin: an IAM role ARN "
+        "(aws), serviceAccount:/user:EMAIL (gcp), servicePrincipal:/user:OBJECT-ID (azure)",
+    )
+    admins: list[str] = Field(
+        default_factory=list,
+        description="Further cluster admins, in the deployer's format per cloud (group: too on gcp and azure)",
+    )
+    ci_runner: str | None = Field(
+        default=None,
+        description="GitHub Actions runner label the stack's preview and deploy jobs run on; needs a fixed egress "
+        "in authorizedNetworks/deployerNetworks unless deployPath is dns; unset: ubuntu-latest",
+    )
     network_cidr: str = Field(description="Address space of the cluster network (VPC/VNet)")
     node_pools: NodePools
     kube_context: str | None = Field(default=None, description="kubeconfig context (cloud: existing only)")
@@ -65,7 +97,7 @@ class ClusterConfig(Section):
             )
         return v
 
-    @field_validator("authorized_networks")
+    @field_validator("authorized_networks", "deployer_networks")
     @classmethod
     def _cidrs(cls, networks: list[str]) -> list[str]:
         for n in networks:
@@ -74,6 +106,13 @@ class ClusterConfig(Section):
             except ValueError as e:
                 raise ValueError(f"'{n}' is not a CIDR block ({e}); write it like 10.0.0.0/8") from None
         return networks
+
+    @field_validator("ci_runner")
+    @classmethod
+    def _runner_label(cls, label: str | None) -> str | None:
+        if label is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", label):
+            raise ValueError(f"'{label}' is not a runner label; write one label, e.g. store-prod-deployer")
+        return label
 
     @field_validator("network_cidr")
     @classmethod

@@ -11,6 +11,15 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .access import (
+    GITHUB_HOSTED,
+    default_deploy_path,
+    is_unroutable,
+    parse_principal,
+    principal_problem,
+    public_cidrs,
+    valid_deploy_paths,
+)
 from .clouds import (
     AKS_POD_CIDR,
     AKS_SERVICE_CIDR,
@@ -103,27 +112,92 @@ def _kube_context(raw: dict) -> Iterator[Problem]:
 def _endpoint(raw: dict) -> Iterator[Problem]:
     if raw.get("cloud") not in MANAGED_CLOUDS:
         return
+    cloud = raw["cloud"]
     private, networks = _get(raw, "cluster", "privateEndpoint"), _get(raw, "cluster", "authorizedNetworks")
+    path, deployers = _get(raw, "cluster", "deployPath"), _get(raw, "cluster", "deployerNetworks")
     if raw.get("environment") == "prod" and private is False:
         yield Problem(
             f"{P}.cluster.privateEndpoint",
-            "prod keeps the API server private; set it to true and reach it through the VPN",
+            "prod keeps the API server private; set it to true (the deploy path then reaches it, see deployPath)",
         )
-    if private is False and isinstance(networks, list):
-        if not networks:
+    if isinstance(path, str) and path not in valid_deploy_paths(cloud):
+        yield Problem(
+            f"{P}.cluster.deployPath",
+            f"'{path}' is not a deploy path on {cloud}; use {' or '.join(valid_deploy_paths(cloud))}",
+        )
+    if path == "public" and private is True:
+        yield Problem(
+            f"{P}.cluster.deployPath",
+            "public needs a public API server but privateEndpoint is true; use "
+            f"{default_deploy_path(cloud, True)}, or set privateEndpoint: false",
+        )
+    if path == "deployer-networks" and private is False:
+        yield Problem(
+            f"{P}.cluster.deployPath",
+            "deployer-networks is the way into a private API server; with privateEndpoint: false use public",
+        )
+    cidrs = [n for n in networks if isinstance(n, str) and _is_cidr(n)] if isinstance(networks, list) else []
+    for n in cidrs:
+        if ipaddress.ip_network(n).prefixlen == 0:
             yield Problem(
                 f"{P}.cluster.authorizedNetworks",
-                "a public API server needs at least one authorized CIDR; add your VPN's egress range",
+                f"'{n}' opens the API server to the internet; list your own ranges",
             )
-        for n in networks:
-            try:
-                if isinstance(n, str) and ipaddress.ip_network(n).prefixlen == 0:
-                    yield Problem(
-                        f"{P}.cluster.authorizedNetworks",
-                        f"'{n}' opens the API server to the internet; list your own ranges",
-                    )
-            except ValueError:
-                pass  # reported by the per-key check
+    if path == "public" and cidrs and not public_cidrs(cidrs):
+        yield Problem(
+            f"{P}.cluster.authorizedNetworks",
+            f"only private ranges ({', '.join(cidrs)}): no deployer on the internet comes from them, so the "
+            "public API server is unreachable; list the CI runner's and operators' public egress CIDRs",
+        )
+    if isinstance(deployers, list):
+        for n in deployers:
+            if isinstance(n, str) and _is_cidr(n) and (is_unroutable(n) or ipaddress.ip_network(n).prefixlen == 0):
+                yield Problem(
+                    f"{P}.cluster.deployerNetworks",
+                    f"'{n}' is not a deployer's public egress range (private, or the whole internet); "
+                    "list the CI runner's and operators' public egress CIDRs",
+                )
+
+
+def _is_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text)
+    except ValueError:
+        return False  # reported by the per-key check
+    return True
+
+
+def _principals(raw: dict) -> Iterator[Problem]:
+    cloud = raw.get("cloud")
+    deployer, admins = _get(raw, "cluster", "deployer"), _get(raw, "cluster", "admins")
+    if cloud not in MANAGED_CLOUDS:
+        for key, value in (("deployer", deployer), ("admins", admins)):
+            if value:
+                yield Problem(f"{P}.cluster.{key}", f"only used on aws, gcp and azure; remove it (cloud: {cloud})")
+        return
+    if isinstance(deployer, str) and (problem := principal_problem(cloud, deployer)):
+        yield Problem(f"{P}.cluster.deployer", problem)
+    if cloud == "aws" and isinstance(deployer, str) and ":user/" in deployer:
+        yield Problem(
+            f"{P}.cluster.deployer",
+            "an IAM user has long-lived keys; deploy as a role (CI assumes it through OIDC), "
+            "arn:aws:iam::<account>:role/<name>",
+        )
+    if isinstance(deployer, str) and parse_principal(cloud, deployer) and deployer.startswith("group:"):
+        yield Problem(f"{P}.cluster.deployer", "a group cannot run `pulumi up`; name the identity itself")
+    for i, admin in enumerate(admins if isinstance(admins, list) else []):
+        if isinstance(admin, str) and (problem := principal_problem(cloud, admin)):
+            yield Problem(f"{P}.cluster.admins[{i}]", problem)
+
+
+def _ci_runner(raw: dict) -> Iterator[Problem]:
+    runner, path = _get(raw, "cluster", "ciRunner"), _get(raw, "cluster", "deployPath")
+    if isinstance(runner, str) and GITHUB_HOSTED.fullmatch(runner) and path in ("public", "deployer-networks"):
+        yield Problem(
+            f"{P}.cluster.ciRunner",
+            f"'{runner}' is GitHub-hosted, with no fixed egress the API server's CIDR list could admit; "
+            "name a self-hosted runner or a larger runner with a static IP",
+        )
 
 
 def _aks_address_space(raw: dict) -> Iterator[Problem]:
@@ -258,6 +332,8 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _secrets_backend,
     _kube_context,
     _endpoint,
+    _principals,
+    _ci_runner,
     _aks_address_space,
     _machine_types,
     _prod_capacity,

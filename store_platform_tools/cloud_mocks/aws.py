@@ -11,7 +11,8 @@ from typing import Any
 from ..mocks import call_result, computed_outputs
 
 ACCOUNT_ID = "123456789012"
-DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/store-platform-deployer"
+# Who runs Pulumi offline (tests swap it to show that nothing depends on it but the account).
+CALLER_ROLE = "store-platform-deployer"
 DEFAULT_REGION = "us-east-1"
 
 
@@ -86,8 +87,8 @@ def _zones(args: dict[str, Any]) -> dict[str, Any]:
 def _caller(args: dict[str, Any]) -> dict[str, Any]:
     return {
         "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/store-platform-deployer/pulumi",
-        "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{CALLER_ROLE}/pulumi",
+        "userId": f"AROA{CALLER_ROLE.upper()}:pulumi",
         "id": ACCOUNT_ID,
     }
 
@@ -96,9 +97,9 @@ def _caller(args: dict[str, Any]) -> dict[str, Any]:
 def _session_context(args: dict[str, Any]) -> dict[str, Any]:
     return {
         "arn": args.get("arn", ""),
-        "issuerArn": DEPLOYER_ROLE,
-        "issuerId": "AROAEXAMPLEDEPLOYER",
-        "issuerName": "store-platform-deployer",
+        "issuerArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{CALLER_ROLE}",
+        "issuerId": f"AROA{CALLER_ROLE.upper()}",
+        "issuerName": CALLER_ROLE,
         "sessionName": "pulumi",
         "id": args.get("arn", ""),
     }

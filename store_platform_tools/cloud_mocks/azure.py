@@ -15,7 +15,8 @@ from ..mocks import call_result, computed_outputs, output_shape
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 TENANT_ID = "00000000-0000-4000-8000-000000000002"
-DEPLOYER_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+# Who runs Pulumi offline (tests swap it to show that nothing depends on it).
+CALLER_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
 
 
 def _uuid(*parts: str) -> str:
@@ -114,8 +115,8 @@ def _managed_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 @call_result("azure-native:authorization:getClientConfig")
 def _client_config(args: dict[str, Any]) -> dict[str, Any]:
     return {
-        "clientId": _uuid("client", "deployer"),
-        "objectId": DEPLOYER_OBJECT_ID,
+        "clientId": _uuid("client", CALLER_OBJECT_ID),
+        "objectId": CALLER_OBJECT_ID,
         "subscriptionId": SUBSCRIPTION_ID,
         "tenantId": TENANT_ID,
     }

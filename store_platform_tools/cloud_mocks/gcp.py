@@ -46,16 +46,30 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "endpoint": "10.255.0.2" if private else "203.0.113.10",
         "masterAuth": {**(inputs.get("masterAuth") or {}), "clusterCaCertificate": ca},
         "masterVersion": f"{inputs.get('minMasterVersion', '1.33')}.5-gke.1000",
+        # Present on every cluster; serves user traffic only with allowExternalTraffic.
+        "controlPlaneEndpointsConfig": _endpoints(inputs, name),
     }
 
 
 @output_shape("gcp:container/cluster:Cluster")
-def _cluster_shape(state: dict[str, Any]) -> dict[str, Any]:
-    # GKE picks the control plane's internal address: unknown until the cluster exists.
+def _cluster_state(state: dict[str, Any]) -> dict[str, Any]:
+    """GKE picks the control plane's internal address and its DNS endpoint: unknown in a preview
+    of a new cluster, as the engine shows them."""
     private = state.get("privateClusterConfig")
     if isinstance(private, dict):
-        return {**state, "privateClusterConfig": {**private, "privateEndpoint": rpc.UNKNOWN}}
-    return state
+        state = {**state, "privateClusterConfig": {**private, "privateEndpoint": rpc.UNKNOWN}}
+    config = state.get("controlPlaneEndpointsConfig")
+    if not config:
+        return state
+    dns = {**(config.get("dnsEndpointConfig") or {}), "endpoint": rpc.UNKNOWN}
+    return {**state, "controlPlaneEndpointsConfig": {**config, "dnsEndpointConfig": dns}}
+
+
+def _endpoints(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    config = inputs.get("controlPlaneEndpointsConfig") or {}
+    dns = config.get("dnsEndpointConfig") or {}
+    uid = base64.b32encode(f"{_project(inputs)}/{inputs.get('name', name)}".encode()).decode().lower().rstrip("=")[:16]
+    return {**config, "dnsEndpointConfig": {**dns, "endpoint": f"gke-{uid}.{inputs.get('location')}.gke.goog"}}
 
 
 @computed_outputs("gcp:serviceaccount/account:Account")

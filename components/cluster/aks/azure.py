@@ -18,16 +18,12 @@ STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
-# The Azure CLI's public client id: a deployer signed in through it with `az login` is a user;
-# any other client id (a pipeline's app registration, a managed identity) is a service principal.
-AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-
-
-def principal_type_of(client_id: str) -> authorization.PrincipalType:
-    """Azure rejects a role assignment whose principal type does not match the principal."""
-    if client_id == AZURE_CLI_CLIENT_ID:
-        return authorization.PrincipalType.USER
-    return authorization.PrincipalType.SERVICE_PRINCIPAL
+# The principal type of each kind `cluster.deployer` / `cluster.admins` names.
+PRINCIPAL_TYPES = {
+    "user": authorization.PrincipalType.USER,
+    "group": authorization.PrincipalType.GROUP,
+    "servicePrincipal": authorization.PrincipalType.SERVICE_PRINCIPAL,
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,8 @@ class AzureScope:
     resource_group: resources.ResourceGroup
     location: str
     tags: dict[str, str]
-    client: pulumi.Output[authorization.GetClientConfigResult]  # the identity running Pulumi
+    # The login's tenant and subscription (never its identity: admins come from the config).
+    client: pulumi.Output[authorization.GetClientConfigResult]
     protect: bool  # prod: what cannot be re-created without loss
 
     def options(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:

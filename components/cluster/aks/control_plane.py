@@ -13,8 +13,9 @@ import pulumi
 from pulumi_azure_native import authorization, containerservice, keyvault, managedidentity
 
 from ...config import PlatformConfig
+from ...config.access import Principal, admins, public_cidrs
 from ...config.clouds import AKS_DNS_SERVICE_IP, AKS_POD_CIDR, AKS_SERVICE_CIDR
-from .azure import AKS_RBAC_CLUSTER_ADMIN, KEY_VAULT_CRYPTO_USER, NETWORK_CONTRIBUTOR, AzureScope, principal_type_of
+from .azure import AKS_RBAC_CLUSTER_ADMIN, KEY_VAULT_CRYPTO_USER, NETWORK_CONTRIBUTOR, PRINCIPAL_TYPES, AzureScope
 from .network import Network
 from .node_pools import pool_settings
 
@@ -95,18 +96,17 @@ def build_control_plane(
         f"{name}-network-access", NETWORK_CONTRIBUTOR, identity.principal_id, net.vnet.id, parent
     )
 
-    # The identity running Pulumi administers the cluster through Azure RBAC: with local
-    # accounts disabled, that is how the Kubernetes provider gets in to install the add-ons.
+    # The deployer named in the config administers the cluster through Azure RBAC: with local
+    # accounts disabled, that is how the Kubernetes provider gets in to install the add-ons. Never
+    # the identity that happens to run Pulumi, so a preview by another principal changes nothing.
     # Scoped to the stack's resource group (only this cluster is in it) so it is granted before
     # the cluster exists and has propagated by the time the first Kubernetes object is applied.
-    deployer_access = authorization.RoleAssignment(
-        f"{name}-deployer-access",
-        principal_id=azure.client.object_id,
-        principal_type=azure.client.client_id.apply(principal_type_of),
-        role_definition_id=azure.role(AKS_RBAC_CLUSTER_ADMIN),
-        scope=azure.resource_group.id,
-        opts=azure.options(parent),
-    )
+    deployer, others = admins(config)
+    # Validated config always names a deployer on azure (components/config/access.py).
+    assert deployer is not None, "cluster.deployer is required on azure"
+    deployer_access = _cluster_admin(f"{name}-deployer-access", deployer, azure, parent)
+    for admin in others:
+        _cluster_admin(f"{name}-admin-{admin.key}", admin, azure, parent)
 
     system = config.cluster.node_pools.system
     cluster = containerservice.ManagedCluster(
@@ -148,7 +148,7 @@ def build_control_plane(
                 enabled=True, interval_hours=168
             ),
         ),
-        api_server_access_profile=_api_server_access(config),
+        api_server_access_profile=_api_server_access(config, net),
         # Azure CNI overlay: pods get overlay addresses, nodes VNet ones; Cilium enforces
         # NetworkPolicy in the eBPF dataplane (CIS AKS 5.4.4: network policy enabled).
         network_profile=containerservice.ContainerServiceNetworkProfileArgs(
@@ -186,17 +186,42 @@ def build_control_plane(
     return ControlPlane(cluster=cluster, deployer_access=deployer_access)
 
 
-def _api_server_access(config: PlatformConfig) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
-    """Prod: a private API server reached from the VNet (CIS AKS 5.4.2, baseline NS-2); elsewhere a
-    public one limited to the authorized ranges (CIS AKS 5.4.1)."""
-    if config.cluster.private_endpoint:
+def _cluster_admin(
+    name: str, principal: Principal, azure: AzureScope, parent: pulumi.Resource
+) -> authorization.RoleAssignment:
+    """Azure Kubernetes Service RBAC Cluster Admin for a principal the config names, with its
+    type stated (Azure rejects an assignment whose type does not match the principal)."""
+    return authorization.RoleAssignment(
+        name,
+        principal_id=principal.id,
+        principal_type=PRINCIPAL_TYPES[principal.kind],
+        role_definition_id=azure.role(AKS_RBAC_CLUSTER_ADMIN),
+        scope=azure.resource_group.id,
+        opts=azure.options(parent),
+    )
+
+
+def _api_server_access(
+    config: PlatformConfig, net: Network
+) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
+    """The deploy path. public: the public API server, limited to the authorized ranges (CIS AKS
+    5.4.1). deployer-networks (prod): API Server VNet Integration puts the API server behind an
+    internal load balancer in the VNet, which nodes and in-network clients use, and keeps a
+    public endpoint open only to the deployers' egress ranges
+    (https://learn.microsoft.com/azure/aks/api-server-vnet-integration; authorized IP ranges:
+    https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges). A fully private
+    cluster would leave `pulumi up` from CI or a laptop no way in (baseline NS-2 accepts
+    authorized ranges as the control)."""
+    if config.cluster.deploy_path == "deployer-networks":
+        assert net.api_server_subnet is not None, "the network declares the API server subnet for this path"
         return containerservice.ManagedClusterAPIServerAccessProfileArgs(
-            enable_private_cluster=True,
-            enable_private_cluster_public_fqdn=False,
-            private_dns_zone="system",
+            enable_vnet_integration=True,
+            subnet_id=net.api_server_subnet.id,
+            enable_private_cluster=False,
+            authorized_ip_ranges=list(config.cluster.deployer_networks),
         )
     return containerservice.ManagedClusterAPIServerAccessProfileArgs(
-        authorized_ip_ranges=config.cluster.authorized_networks
+        authorized_ip_ranges=public_cidrs(config.cluster.authorized_networks)
     )
 
 

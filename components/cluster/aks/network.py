@@ -22,6 +22,9 @@ class Network:
     vnet: network.VirtualNetwork
     system_subnet: network.Subnet
     workload_subnet: network.Subnet
+    # API Server VNet Integration (deployPath: deployer-networks): the API server's private
+    # address lives here; None on the other deploy paths.
+    api_server_subnet: network.Subnet | None = None
 
     @property
     def node_subnets(self) -> list[network.Subnet]:
@@ -32,6 +35,12 @@ def node_subnet_prefixes(network_cidr: str) -> tuple[str, str]:
     """The first two quarters of the VNet: system nodes, then workload nodes."""
     quarters = list(ipaddress.ip_network(network_cidr).subnets(prefixlen_diff=2))
     return str(quarters[0]), str(quarters[1])
+
+
+def api_server_subnet_prefix(network_cidr: str) -> str:
+    """A /28 (AKS's minimum for API Server VNet Integration) at the start of the free third quarter."""
+    third = list(ipaddress.IPv4Network(network_cidr).subnets(prefixlen_diff=2))[2]
+    return str(next(third.subnets(new_prefix=28)))
 
 
 def build_network(name: str, config: PlatformConfig, azure: AzureScope, parent: pulumi.Resource) -> Network:
@@ -64,4 +73,20 @@ def build_network(name: str, config: PlatformConfig, azure: AzureScope, parent: 
         )
         for role, prefix in (("system", system_prefix), ("workload", workload_prefix))
     ]
-    return Network(vnet=vnet, system_subnet=subnets[0], workload_subnet=subnets[1])
+    api_server = None
+    if config.cluster.deploy_path == "deployer-networks":
+        # Delegated to AKS, which puts the API server's internal load balancer in it
+        # (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
+        api_server = network.Subnet(
+            f"{name}-api-server-subnet",
+            subnet_name="api-server",
+            resource_group_name=azure.resource_group.name,
+            virtual_network_name=vnet.name,
+            address_prefix=api_server_subnet_prefix(config.cluster.network_cidr),
+            default_outbound_access=False,
+            delegations=[
+                network.DelegationArgs(name="aks-api-server", service_name="Microsoft.ContainerService/managedClusters")
+            ],
+            opts=azure.options(parent),
+        )
+    return Network(vnet=vnet, system_subnet=subnets[0], workload_subnet=subnets[1], api_server_subnet=api_server)

@@ -2,12 +2,12 @@
 access entries and the IAM OIDC provider IRSA trusts.
 
 Operators reach the cluster through access entries (`authenticationMode: API`), never the
-aws-auth ConfigMap. The program grants cluster-admin only to the identity that runs it, as an
-explicit, visible entry. To let a team in, add an entry next to `deployer_access` (or with
-`aws eks create-access-entry` + `associate-access-policy`) for its IAM role, with the narrowest
-access policy that fits (AmazonEKSViewPolicy for on-call, AmazonEKSAdminPolicy scoped to
-namespaces for a team); see the EKS user guide, "Grant IAM users access to Kubernetes with EKS
-access entries".
+aws-auth ConfigMap. Cluster-admin goes to the principals the config names, `cluster.deployer`
+(the role `pulumi up` runs as) and `cluster.admins`, never to whoever happens to run Pulumi: a
+preview by another role changes nothing here. For narrower access (AmazonEKSViewPolicy for
+on-call, AmazonEKSAdminPolicy scoped to namespaces for a team) add entries with
+`aws eks create-access-entry` + `associate-access-policy`; see the EKS user guide, "Grant IAM
+users access to Kubernetes with EKS access entries".
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...config import PlatformConfig
+from ...config.access import Principal, admins, public_cidrs
 from .iam import MANAGED_POLICY, OidcProvider, policy_document, service_trust_policy
 from .network import Network, log_retention_days
 
@@ -94,13 +95,14 @@ def build_control_plane(
         role_arn=role.arn,
         vpc_config=aws.eks.ClusterVpcConfigArgs(
             subnet_ids=network.private_subnet_ids,
-            # Nodes always reach the API privately. Prod has no public endpoint at all; other
-            # environments may keep one, open only to the authorized CIDRs (CIS EKS Benchmark
-            # 5.4.1 and 5.4.2; EKS Best Practices Guide, Security > IAM > "Make the EKS Cluster
-            # Endpoint private").
+            # Nodes always reach the API privately. The public endpoint exists for the deploy
+            # path only, open to the CIDRs it names: the authorized networks' public ranges, or,
+            # with a private endpoint, the deployers' egress alone (CIS EKS Benchmark 5.4.1 and
+            # 5.4.2; EKS user guide, "Cluster API server endpoint": public and private access
+            # together, the public one limited to CIDR blocks).
             endpoint_private_access=True,
-            endpoint_public_access=not config.cluster.private_endpoint,
-            public_access_cidrs=None if config.cluster.private_endpoint else config.cluster.authorized_networks,
+            endpoint_public_access=True,
+            public_access_cidrs=public_access_cidrs(config),
             security_group_ids=[api_access.id],
         ),
         encryption_config=aws.eks.ClusterEncryptionConfigArgs(
@@ -120,23 +122,14 @@ def build_control_plane(
         opts=pulumi.ResourceOptions.merge(protected, pulumi.ResourceOptions(depends_on=[log_group, *role_policies])),
     )
 
-    # The identity running Pulumi: the role behind an assumed-role session (access entries take
-    # IAM roles and users, not STS sessions).
+    deployer, others = admins(config)
+    # Validated config always names a deployer on aws (components/config/access.py).
+    assert deployer is not None, "cluster.deployer is required on aws"
+    deployer_access = _cluster_admin(f"{name}-deployer", cluster, deployer, opts)
+    for admin in others:
+        _cluster_admin(f"{name}-admin-{admin.key}", cluster, admin, opts)
+    # The account, for the ARNs add-on policies name; the same whichever principal runs Pulumi.
     caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent))
-    deployer = aws.iam.get_session_context_output(
-        arn=caller.arn, opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent)
-    ).issuer_arn
-    entry = aws.eks.AccessEntry(
-        f"{name}-deployer-access", cluster_name=cluster.name, principal_arn=deployer, type="STANDARD", opts=opts
-    )
-    deployer_access = aws.eks.AccessPolicyAssociation(
-        f"{name}-deployer-admin",
-        cluster_name=cluster.name,
-        principal_arn=entry.principal_arn,
-        policy_arn=CLUSTER_ADMIN_POLICY,
-        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-        opts=opts,
-    )
 
     issuer: pulumi.Output[str] = cluster.identities.apply(oidc_issuer)
     # No thumbprint list: IAM checks the issuer's TLS certificate against its trusted root CAs.
@@ -152,6 +145,32 @@ def build_control_plane(
         deployer_access=deployer_access,
         kubeconfig=pulumi.Output.secret(kubeconfig),  # type: ignore[arg-type]  # Output.secret is typed too narrowly
         account_id=caller.account_id,
+    )
+
+
+def public_access_cidrs(config: PlatformConfig) -> list[str]:
+    """Who may use the public endpoint: the deploy path's public ranges (private ones reach the
+    private endpoint through the security group below, and EKS refuses them here)."""
+    if config.cluster.deploy_path == "deployer-networks":
+        return list(config.cluster.deployer_networks)
+    return public_cidrs(config.cluster.authorized_networks)
+
+
+def _cluster_admin(
+    name: str, cluster: aws.eks.Cluster, principal: Principal, opts: pulumi.ResourceOptions
+) -> aws.eks.AccessPolicyAssociation:
+    """An access entry for `principal` with the cluster-admin policy. Named from the config (the
+    deployer, or a hash of the admin's ARN), so the same principal keeps the same resources."""
+    entry = aws.eks.AccessEntry(
+        f"{name}-access", cluster_name=cluster.name, principal_arn=principal.id, type="STANDARD", opts=opts
+    )
+    return aws.eks.AccessPolicyAssociation(
+        f"{name}-admin",
+        cluster_name=cluster.name,
+        principal_arn=entry.principal_arn,
+        policy_arn=CLUSTER_ADMIN_POLICY,
+        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        opts=opts,
     )
 
 

@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from ...config import PlatformConfig
+from ...config.access import admins
 from ...tags import standard_tags
 from ..info import (
     SYSTEM_POOL_LABEL,
@@ -37,6 +38,42 @@ APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage", 
 # Google's service agents that encrypt with the stack's keys: GKE (etcd), Compute Engine (disks).
 SERVICE_AGENTS = ("container", "compute")
 STORAGE_CLASS = "store-encrypted"
+
+
+# Full access to the clusters and their Kubernetes API objects, `container.clusters.connect` (the
+# DNS endpoint) included: https://cloud.google.com/kubernetes-engine/docs/how-to/iam
+CLUSTER_ADMIN_ROLE = "roles/container.admin"
+
+
+def _dns_endpoint(endpoints: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    dns = endpoints.dns_endpoint_config if endpoints else None
+    if dns is None or not dns.endpoint:
+        raise ValueError("GKE returned no DNS endpoint for a cluster whose deploy path is dns")
+    return dns.endpoint
+
+
+def cluster_admins(
+    name: str, config: PlatformConfig, parent: pulumi.Resource, provider: gcp.Provider
+) -> gcp.projects.IAMMember:
+    """Kubernetes admin for the principals the config names, as project IAM members (GKE has no
+    cluster-scoped IAM binding; a project per environment keeps this to one cluster). The
+    deployer's binding is kept on destroy: it usually exists before the stack (the deployer
+    needed it to create the cluster), and deleting a shared binding would remove it."""
+    deployer, others = admins(config)
+    # Validated config always names a deployer on gcp (components/config/access.py).
+    assert deployer is not None, "cluster.deployer is required on gcp"
+    deployer_access = gcp.projects.IAMMember(
+        f"{name}-deployer-access",
+        gcp.projects.IAMMemberArgs(project=config.project, role=CLUSTER_ADMIN_ROLE, member=deployer.id),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, retain_on_delete=True),
+    )
+    for admin in others:
+        gcp.projects.IAMMember(
+            f"{name}-admin-{admin.key}",
+            gcp.projects.IAMMemberArgs(project=config.project, role=CLUSTER_ADMIN_ROLE, member=admin.id),
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        )
+    return deployer_access
 
 
 class GkeCluster(pulumi.ComponentResource, ClusterInfo):
@@ -130,13 +167,21 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
             f"https://container.googleapis.com/v1/projects/{config.gcp_project_id}/locations/{config.region}/clusters/",
             self.gke.name,
         )
+        if config.cluster.deploy_path == "dns":
+            endpoint = self.gke.control_plane_endpoints_config.apply(_dns_endpoint)
+            ca: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        else:
+            endpoint = self.gke.endpoint
+            ca = self.gke.master_auth.cluster_ca_certificate
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.gke.name, self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
-                lambda parts: kubeconfig(*parts)
-            )
+            pulumi.Output.all(self.gke.name, endpoint, ca).apply(lambda parts: kubeconfig(*parts))
         )
+        deployer_access = cluster_admins(name, config, self, provider)
+        # Nothing may use the provider before the deployer may use the Kubernetes API.
         self.provider = k8s.Provider(
-            f"{name}-k8s", k8s.ProviderArgs(kubeconfig=self.kubeconfig), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-k8s",
+            k8s.ProviderArgs(kubeconfig=self.kubeconfig),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployer_access]),
         )
         # GKE's default classes use Google-managed keys; add-on volumes use ours.
         storage_class = k8s.storage.v1.StorageClass(

@@ -64,6 +64,17 @@ def build_cluster(
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True, enable_private_endpoint=private_endpoint
             ),
+            # The deploy path. dns: the DNS-based endpoint, reachable from anywhere but authorized
+            # by IAM (container.clusters.connect) for each request, Google's recommended way into
+            # a private control plane: no network path, no CIDR list to keep current
+            # (https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation).
+            # The IP endpoints stay, for nodes and in-network clients.
+            control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=cluster_config.deploy_path == "dns"
+                ),
+                ip_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigIpEndpointsConfigArgs(enabled=True),
+            ),
             # Only the listed ranges reach the API server, on its private endpoint too. CIS GKE 5.6.3.
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[

@@ -6,7 +6,12 @@ from __future__ import annotations
 import yaml
 
 
-def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
+def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str | None) -> str:
+    """`ca_certificate` None: the DNS-based endpoint, whose certificate is publicly trusted (the
+    cluster CA does not sign it)."""
+    cluster: dict[str, object] = {"server": f"https://{endpoint}"}
+    if ca_certificate is not None:
+        cluster["certificate-authority-data"] = ca_certificate
     return yaml.safe_dump(
         {
             "apiVersion": "v1",
@@ -14,7 +19,7 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
             "clusters": [
                 {
                     "name": cluster_name,
-                    "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate},
+                    "cluster": cluster,
                 }
             ],
             "users": [
