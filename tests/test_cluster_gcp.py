@@ -20,6 +20,7 @@ from components.cluster import (
     ServiceAccountRef,
     create_cluster,
 )
+from components.cluster.gke.cluster import CLUSTER_ADMIN_ROLE
 from components.cluster.gke.kubeconfig import kubeconfig
 from components.cluster.gke.names import gcp_name, service_account_id
 from components.cluster.gke.network import address_plan
@@ -703,10 +704,12 @@ def test_a_shared_project_still_gives_each_environment_its_own_accounts_scoped_t
     prod = render_with("prod", tmp_path / "prod", shared, cloud="gcp")
     gsa = "gcp:serviceaccount/account:Account"
     assert {email_of(a) for a in of_type(dev, gsa)}.isdisjoint({email_of(a) for a in of_type(prod, gsa)})
-    # Add-on grants are on the one key or bucket, never project-wide: only the node account
-    # holds a project role.
+    # Add-on grants are on the one key or bucket, never project-wide: besides the cluster admins
+    # the config names, only the node account holds a project role.
     project_roles = of_type(prod, "gcp:projects/iAMMember:IAMMember")
-    assert [r["inputs"]["role"] for r in project_roles] == ["roles/container.defaultNodeServiceAccount"]
+    assert {r["inputs"]["role"] for r in project_roles} - {CLUSTER_ADMIN_ROLE} == {
+        "roles/container.defaultNodeServiceAccount"
+    }
 
 
 def test_gcp_project_defaults_to_one_per_environment() -> None:

@@ -72,6 +72,9 @@ def follows_the_mesh(name: str, path: str) -> bool:
         # the proxies' metrics port, and the Istio gateway's spans to the collector
         or (name, path) == ("store-security-store-allow-prometheus-scrape", "spec.ingress")
         or name.startswith("store-security-monitoring-allow-gateway-traces-")
+        # Linkerd's control plane exports spans; only Istio has an ingress gateway
+        or name.startswith("store-security-monitoring-allow-mesh-traces-")
+        or name.startswith("store-security-store-allow-ingress-gateway-")
     )
 
 

@@ -53,7 +53,11 @@ def _dns_endpoint(endpoints: gcp.container.outputs.ClusterControlPlaneEndpointsC
 
 
 def cluster_admins(
-    name: str, config: PlatformConfig, parent: pulumi.Resource, provider: gcp.Provider
+    name: str,
+    config: PlatformConfig,
+    parent: pulumi.Resource,
+    provider: gcp.Provider,
+    apis: Sequence[pulumi.Resource],
 ) -> gcp.projects.IAMMember:
     """Kubernetes admin for the principals the config names, as project IAM members (GKE has no
     cluster-scoped IAM binding; a project per environment keeps this to one cluster). The
@@ -64,14 +68,14 @@ def cluster_admins(
     assert deployer is not None, "cluster.deployer is required on gcp"
     deployer_access = gcp.projects.IAMMember(
         f"{name}-deployer-access",
-        gcp.projects.IAMMemberArgs(project=config.project, role=CLUSTER_ADMIN_ROLE, member=deployer.id),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, retain_on_delete=True),
+        gcp.projects.IAMMemberArgs(project=config.gcp_project_id, role=CLUSTER_ADMIN_ROLE, member=deployer.id),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, retain_on_delete=True, depends_on=apis),
     )
     for admin in others:
         gcp.projects.IAMMember(
             f"{name}-admin-{admin.key}",
-            gcp.projects.IAMMemberArgs(project=config.project, role=CLUSTER_ADMIN_ROLE, member=admin.id),
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+            gcp.projects.IAMMemberArgs(project=config.gcp_project_id, role=CLUSTER_ADMIN_ROLE, member=admin.id),
+            opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis),
         )
     return deployer_access
 
@@ -176,7 +180,7 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.gke.name, endpoint, ca).apply(lambda parts: kubeconfig(*parts))
         )
-        deployer_access = cluster_admins(name, config, self, provider)
+        deployer_access = cluster_admins(name, config, self, provider, apis)
         # Nothing may use the provider before the deployer may use the Kubernetes API.
         self.provider = k8s.Provider(
             f"{name}-k8s",
