@@ -24,6 +24,18 @@ DEFAULT_CHARTS = Path(".charts")
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `render ... | head` ends quietly, as a Unix tool should
+    args = build_parser().parse_args(argv)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "render": _render,
+        "graph": _graph,
+        "verify": _verify,
+        "images": _images,
+        "charts": _charts,
+    }
+    return handlers[args.command](args)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="store-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -54,15 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     pull = charts_commands.add_parser("pull", help="download every chart the catalogue pins (`helm pull` layout)")
     pull.add_argument("--dest", type=Path, default=DEFAULT_CHARTS, help=f"cache folder (default: {DEFAULT_CHARTS})")
 
-    args = parser.parse_args(argv)
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "render": _render,
-        "graph": _graph,
-        "verify": _verify,
-        "images": _images,
-        "charts": _charts,
-    }
-    return handlers[args.command](args)
+    return parser
 
 
 def _stack_command(commands: argparse._SubParsersAction, name: str, help_: str) -> argparse.ArgumentParser:
