@@ -51,6 +51,9 @@ CATALOGUE: dict[str, Chart] = {
     "cert-manager": Chart("cert-manager", "https://charts.jetstack.io", "v1.19.1"),
     "gatekeeper": Chart("gatekeeper", "https://open-policy-agent.github.io/gatekeeper/charts", "3.21.0"),
     "falco": Chart("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
+    # EKS node autoscaling; the CRD chart moves with the controller's.
+    "karpenter": Chart("karpenter", "oci://public.ecr.aws/karpenter", "1.14.1"),
+    "karpenter-crd": Chart("karpenter-crd", "oci://public.ecr.aws/karpenter", "1.14.1"),
 }
 
 

@@ -21,6 +21,7 @@ from ...config.model import NodePool
 from ...tags import standard_tags
 from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT
 from .iam import MANAGED_POLICY, service_trust_policy
+from .karpenter import floor_scaling
 from .network import Network
 
 # No CNI policy on the node role: the VPC CNI has its own IRSA role (EKS Best Practices Guide,
@@ -136,14 +137,13 @@ def _node_group(
         ami_type=ami_type(spec.instance_type),
         instance_types=[spec.instance_type],
         capacity_type="ON_DEMAND",
-        scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=spec.min, max_size=spec.max, desired_size=spec.min),
+        # The floor only: Karpenter adds up to max - min nodes above it (karpenter.py). Nothing is
+        # frozen: raising min updates min and desired together, in place.
+        scaling_config=floor_scaling(spec),
         update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
         launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
         labels=pool_labels(pool),
         taints=pool_taints(pool),
         node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-        # The autoscaler owns the current size once the group exists.
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=depends_on, ignore_changes=["scalingConfig.desiredSize"])
-        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on)),
     )

@@ -71,6 +71,10 @@ def default_pool_node_config(
     )
 
 
+def initial_nodes_per_zone(pool: NodePool) -> int:
+    return max(1, math.ceil(pool.min / ZONES))
+
+
 def build_node_pool(
     name: str,
     role: str,
@@ -91,8 +95,11 @@ def build_node_pool(
             project=config.gcp_project_id,
             cluster=cluster.id,
             location=config.region,
-            # Per zone: the autoscaler then settles on the pool's total bounds.
-            initial_node_count=max(1, math.ceil(pool.min / ZONES)),
+            # Per zone, at creation only: the autoscaler then keeps the pool within its total bounds.
+            # The field forces a new pool when it changes (provider docs, container_node_pool:
+            # initial_node_count "Changing this will force recreation of the resource"), so it is
+            # ignored after creation: raising min is an in-place autoscaling update.
+            initial_node_count=initial_nodes_per_zone(pool),
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=pool.min, total_max_node_count=pool.max, location_policy="BALANCED"
             ),
@@ -131,5 +138,7 @@ def build_node_pool(
                 resource_labels={**standard_tags(config), "pool": role},
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=provider, depends_on=depends_on, ignore_changes=["initialNodeCount"]
+        ),
     )
