@@ -63,7 +63,8 @@ def cluster_inputs(stack: str) -> dict[str, Any]:
 
 
 def pools(stack: str) -> dict[str, dict[str, Any]]:
-    return {r["inputs"]["name"]: r for r in of_type(gke(stack), NODE_POOL)}
+    # Pool names are versioned (`<role>-<hash>`, pool_versions.py): keyed by role here.
+    return {r["inputs"]["name"].rsplit("-", 1)[0]: r for r in of_type(gke(stack), NODE_POOL)}
 
 
 def project_of(stack: str) -> str:

@@ -20,6 +20,7 @@ from ...config import PlatformConfig
 from ...config.model import NodePool
 from ...tags import standard_tags
 from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT
+from ..pool_versions import pool_version
 from .iam import MANAGED_POLICY, service_trust_policy
 from .karpenter import floor_scaling
 from .network import Network
@@ -51,6 +52,14 @@ def pool_taints(pool: str) -> list[aws.eks.NodeGroupTaintArgs]:
             effect=_TAINT_EFFECTS[SYSTEM_POOL_TAINT["effect"]],
         )
     ]
+
+
+def node_group_name(name_prefix: str, pool: str, spec: NodePool) -> str:
+    """`<prefix>-<pool>-<version>`, the version over the settings only CreateNodegroup takes."""
+    version = pool_version(
+        {"instanceTypes": [spec.instance_type], "amiType": ami_type(spec.instance_type), "capacityType": "ON_DEMAND"}
+    )
+    return f"{name_prefix}-{pool}-{version}"
 
 
 def block_devices(disk_gb: int) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
@@ -130,6 +139,9 @@ def _node_group(
     )
     return aws.eks.NodeGroup(
         name,
+        # Versioned: a change EKS cannot make in place gets a new name, so the new group is
+        # created (and Ready) before the old one is drained and deleted (pool_versions.py).
+        node_group_name=node_group_name(config.name_prefix, pool, spec),
         cluster_name=cluster.name,
         version=cluster.version,
         node_role_arn=role.arn,
