@@ -93,7 +93,10 @@ class EksCluster(pulumi.ComponentResource, ClusterInfo):
         self.storage_class = STORAGE_CLASS
         # Add-ons run on the system pool; the workloads pool is the services' and may still be
         # coming up while they install.
-        self.ready = [node_groups["system"], *networking, *scheduled, storage_class]
+        # Also what their pods and load balancers reach the world through: on destroy, every release
+        # (and the volumes and load balancers it owns) goes before NAT, routes, public subnets and
+        # the CSI driver (in `scheduled`), never at the same time.
+        self.ready = [node_groups["system"], *networking, *scheduled, storage_class, *network.egress, *network.ingress]
         karpenter = build_karpenter(
             f"{name}-karpenter",
             config,

@@ -53,6 +53,9 @@ class Network:
     # What private nodes need to reach the internet (image pulls, the EKS API): NAT gateways,
     # the private route tables and their associations. Nodes must not launch before them.
     egress: list[pulumi.Resource]
+    # What internet-facing load balancers need (the gateway's NLB): the internet gateway, the
+    # public subnets and their routes. Their Services must be deleted before these on destroy.
+    ingress: list[pulumi.Resource]
 
 
 def _zone(zones: pulumi.Output[list[str]], index: int, region: str) -> pulumi.Output[str]:
@@ -104,6 +107,7 @@ def build_network(
     cluster_tag = {f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
     public_subnets: list[aws.ec2.Subnet] = []
+    ingress: list[pulumi.Resource] = [igw, public_routes]
     for i, cidr in enumerate(layout.public):
         subnet = aws.ec2.Subnet(
             f"{name}-public-{i}",
@@ -116,10 +120,11 @@ def build_network(
             tags={"Name": f"{cluster_name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
             opts=opts,
         )
-        aws.ec2.RouteTableAssociation(
+        public_association = aws.ec2.RouteTableAssociation(
             f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_routes.id, opts=opts
         )
         public_subnets.append(subnet)
+        ingress += [subnet, public_association]
 
     nat_gateways = []
     for i in range(nat_gateway_count(config)):
@@ -169,6 +174,7 @@ def build_network(
         private_subnet_ids=[s.id for s in private_subnets],
         public_subnet_ids=[s.id for s in public_subnets],
         egress=egress,
+        ingress=ingress,
     )
 
 
