@@ -287,8 +287,14 @@ def _gke_pod_addresses(raw: dict) -> Iterator[Problem]:
         )
 
 
+def replace_version(chart: Any, version: str) -> Any:
+    from dataclasses import replace
+
+    return replace(chart, version=version)
+
+
 def _charts(raw: dict) -> Iterator[Problem]:
-    from ..catalogue import CATALOGUE
+    from ..catalogue import CATALOGUE, COMPONENTS, CRD_CHARTS, _derived
 
     charts = raw.get("charts")
     if isinstance(charts, dict):
@@ -298,6 +304,19 @@ def _charts(raw: dict) -> Iterator[Problem]:
                     f"{P}.charts.{name}",
                     f"no add-on '{name}' in the catalogue; use one of {_suggest(str(name), list(CATALOGUE))}",
                 )
+            elif name in CRD_CHARTS:
+                yield Problem(
+                    f"{P}.charts.{name}",
+                    f"'{name}' follows {CRD_CHARTS[name].component}; pin {CRD_CHARTS[name].component} instead",
+                )
+        for crd in CRD_CHARTS.values():
+            override = charts.get(crd.component)
+            version = override.get("version") if isinstance(override, dict) else None
+            if isinstance(version, str):
+                try:
+                    _derived(crd, replace_version(COMPONENTS[crd.component], version))
+                except ValueError as e:
+                    yield Problem(f"{P}.charts.{crd.component}.version", str(e))
 
 
 # Sloth evaluates every SLO over one period, from its built-in 28- and 30-day window sets.
