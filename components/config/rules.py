@@ -74,6 +74,22 @@ def _zones(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _pinned_zones(raw: dict) -> Iterator[Problem]:
+    cluster = raw.get("cluster")
+    pinned = cluster.get("zones") if isinstance(cluster, dict) else None
+    cloud, region = raw.get("cloud"), raw.get("region")
+    if not isinstance(pinned, list) or not isinstance(cloud, str) or not isinstance(region, str):
+        return
+    known = ZONES.get(cloud, {}).get(region)
+    if len(set(pinned)) != MIN_ZONES or len(pinned) != MIN_ZONES:
+        yield Problem(f"{P}.cluster.zones", f"name {MIN_ZONES} different zones of {region}, or remove it")
+    elif known is not None and not set(pinned) <= set(known):
+        yield Problem(
+            f"{P}.cluster.zones",
+            f"{sorted(set(pinned) - set(known))} are not zones of {region}; use {MIN_ZONES} of {list(known)}",
+        )
+
+
 def _gcp_project(raw: dict) -> Iterator[Problem]:
     if raw.get("gcpProject") is not None and raw.get("cloud") != "gcp":
         yield Problem(f"{P}.gcpProject", f"only used with cloud: gcp; remove it (the stack is on {raw.get('cloud')})")
@@ -346,6 +362,7 @@ def _slo_windows(raw: dict) -> Iterator[Problem]:
 RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _region,
     _zones,
+    _pinned_zones,
     _gcp_project,
     _kubernetes_version,
     _secrets_backend,

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...config import PlatformConfig
+from ...config.clouds import cluster_zones
 from .iam import policy_document, service_trust_policy
 
 ZONES = 3
@@ -58,15 +59,6 @@ class Network:
     ingress: list[pulumi.Resource]
 
 
-def _zone(zones: pulumi.Output[list[str]], index: int, region: str) -> pulumi.Output[str]:
-    def pick(names: list[str]) -> str:
-        if len(names) < ZONES:
-            raise ValueError(f"region {region} offers {len(names)} availability zones; the cluster needs {ZONES}")
-        return names[index]
-
-    return zones.apply(pick)
-
-
 def build_network(
     name: str, config: PlatformConfig, cluster_name: str, provider: aws.Provider, parent: pulumi.Resource
 ) -> Network:
@@ -74,13 +66,9 @@ def build_network(
     replace the cluster and every load balancer with it."""
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod)
     layout = subnet_layout(config.cluster.network_cidr)
-    # Zones that need no opt-in (Local and Wavelength Zones do): the three regular zones.
-    zones = aws.get_availability_zones_output(
-        state="available",
-        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-        region=config.region,
-        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent),
-    ).names
+    # Pinned in config or taken from the zone table once (components/config/clouds.py), never read
+    # live: a zone's status changing must not re-plan the subnets (and the cluster with them).
+    zones = cluster_zones("aws", config.region, config.cluster.zones)
 
     vpc = aws.ec2.Vpc(
         f"{name}-vpc",
@@ -113,7 +101,7 @@ def build_network(
             f"{name}-public-{i}",
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=_zone(zones, i, config.region),
+            availability_zone=zones[i],
             # NAT gateways and load balancers get their addresses explicitly; nothing launched
             # here should receive a public address by default.
             map_public_ip_on_launch=False,
@@ -146,7 +134,7 @@ def build_network(
             f"{name}-private-{i}",
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=_zone(zones, i, config.region),
+            availability_zone=zones[i],
             map_public_ip_on_launch=False,
             tags={"Name": f"{cluster_name}-private-{i}", "kubernetes.io/role/internal-elb": "1", **cluster_tag},
             opts=opts,
