@@ -83,3 +83,50 @@ def test_minor_upgrade_updates_in_place_and_replaces_nothing(cloud: str, tmp_pat
     assert p.replaced == {} and p.deleted == {} and p.created == {}
     assert unsafe_removals(p) == []
     assert p.updated  # the control plane and pools move to the new minor
+
+
+# --- chart bump with a CRD change -----------------------------------------------------------
+
+
+def test_chart_bump_with_a_crd_change_moves_its_crd_release_and_replaces_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components.catalogue import CrdChart
+
+    current = COMPONENTS["kube-prometheus-stack"].version
+    rows = {**CRD_CHARTS["prometheus-operator-crds"].versions, "89.0.0": "32.0.0"}
+    monkeypatch.setitem(
+        CRD_CHARTS, "prometheus-operator-crds", CrdChart("kube-prometheus-stack", "prometheus-operator-crds", rows)
+    )
+    before = render("dev", "aws")
+    after = render_with("dev", tmp_path, {"charts": {"kube-prometheus-stack": {"version": "89.0.0"}}}, "aws")
+    p = plan(before, after)
+    releases = {p.after[u]["inputs"]["chart"]: p.updated[u] for u in p.updated if u.split("::")[-2].endswith("Release")}
+    assert set(releases) == {"kube-prometheus-stack", "prometheus-operator-crds"}
+    assert all(props == ["version"] for props in releases.values())
+    assert p.replaced == {} and p.deleted == {} and p.created == {}
+    versions = {p.after[u]["inputs"]["chart"]: p.after[u]["inputs"]["version"] for u in p.updated}
+    assert (
+        versions
+        == {"kube-prometheus-stack": "89.0.0", "prometheus-operator-crds": "32.0.0"}
+        != {"kube-prometheus-stack": current}
+    )
+
+
+def test_crs_wait_for_the_release_that_upgrades_their_crds() -> None:
+    result = render("dev", "aws")
+    crds = {
+        r["urn"]
+        for r in result.resources
+        if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["chart"] == "prometheus-operator-crds"
+    }
+    monitors = [r for r in result.resources if r["type"] == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"]
+    assert monitors and all(crds & set(m["dependencies"]) for m in monitors)
+
+
+def test_karpenter_bump_moves_its_crds_in_the_same_change(tmp_path: Path) -> None:
+    p = plan(
+        render("dev", "aws"), render_with("dev", tmp_path, {"charts": {"karpenter": {"version": "1.15.0"}}}, "aws")
+    )
+    charts = sorted(p.after[u]["inputs"]["chart"].rsplit("/", 1)[-1] for u in p.updated)
+    assert charts == ["karpenter", "karpenter-crd"] and p.replaced == {}
