@@ -24,7 +24,9 @@ _ARGO = "https://argoproj.github.io/argo-helm"
 _GRAFANA = "https://grafana-community.github.io/helm-charts"
 _PROMETHEUS = "https://prometheus-community.github.io/helm-charts"
 
-CATALOGUE: dict[str, Chart] = {
+# One line per component. A component's CRD chart is not listed here: it is derived from the
+# component's line (CRD_CHARTS below), so bumping the component bumps its CRDs in the same change.
+COMPONENTS: dict[str, Chart] = {
     # Istio's charts move together: one release (1.30.x is supported; 1.29 reached end of life 2026-10).
     "istio-base": Chart("base", _ISTIO, "1.30.3"),
     "istiod": Chart("istiod", _ISTIO, "1.30.3"),
@@ -35,9 +37,6 @@ CATALOGUE: dict[str, Chart] = {
     "linkerd-cni": Chart("linkerd2-cni", _LINKERD, "2025.11.2"),
     "argo-cd": Chart("argo-cd", _ARGO, "10.1.1"),
     "argo-rollouts": Chart("argo-rollouts", _ARGO, "2.41.0"),
-    # The operator's CRDs on their own, so other areas' ServiceMonitors and PrometheusRules do not
-    # wait for the whole stack; 31.0.1 carries operator v0.93.1, the stack's own operator version.
-    "prometheus-operator-crds": Chart("prometheus-operator-crds", _PROMETHEUS, "31.0.1"),
     "kube-prometheus-stack": Chart("kube-prometheus-stack", _PROMETHEUS, "88.5.3"),
     "loki": Chart("loki", _GRAFANA, "18.11.0"),
     "tempo": Chart("tempo", _GRAFANA, "2.2.4"),
@@ -51,11 +50,56 @@ CATALOGUE: dict[str, Chart] = {
     "cert-manager": Chart("cert-manager", "https://charts.jetstack.io", "v1.19.1"),
     "gatekeeper": Chart("gatekeeper", "https://open-policy-agent.github.io/gatekeeper/charts", "3.21.0"),
     "falco": Chart("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
+    # EKS node autoscaling (its CRDs: karpenter-crd, derived below).
+    "karpenter": Chart("karpenter", "oci://public.ecr.aws/karpenter", "1.14.1"),
+}
+
+
+@dataclass(frozen=True)
+class CrdChart:
+    """A chart holding only a component's CRDs, installed as its own release so Helm upgrades them
+    (Helm never upgrades what a chart keeps in `crds/`) and so CRs elsewhere need not wait for the
+    whole component."""
+
+    component: str  # the COMPONENTS line it follows
+    chart: str
+    # Component version -> CRD chart version carrying the same API; empty: the same version.
+    versions: dict[str, str]
+
+
+CRD_CHARTS: dict[str, CrdChart] = {
+    # The operator's CRDs on their own, so other areas' ServiceMonitors and PrometheusRules do not
+    # wait for the whole stack. Each kube-prometheus-stack version maps to the
+    # prometheus-operator-crds version of the same operator (88.5.3 and 31.0.1: operator v0.93.1).
+    "prometheus-operator-crds": CrdChart("kube-prometheus-stack", "prometheus-operator-crds", {"88.5.3": "31.0.1"}),
+    "karpenter-crd": CrdChart("karpenter", "karpenter-crd", {}),
+}
+
+
+def _derived(crd: CrdChart, component: Chart) -> Chart:
+    if not crd.versions:
+        return Chart(crd.chart, component.repository, component.version)
+    version = crd.versions.get(component.version)
+    if version is None:
+        raise ValueError(
+            f"{crd.component} {component.version} has no {crd.chart} version in components/catalogue.py "
+            f"CRD_CHARTS; add the one carrying the same CRDs ({crd.chart} chart's appVersion)"
+        )
+    return Chart(crd.chart, component.repository, version)
+
+
+CATALOGUE: dict[str, Chart] = {
+    **COMPONENTS,
+    **{name: _derived(crd, COMPONENTS[crd.component]) for name, crd in CRD_CHARTS.items()},
 }
 
 
 def chart_for(addon: str, config: PlatformConfig) -> Chart:
-    """The catalogue entry for `addon` with the stack's overrides applied."""
+    """The catalogue entry for `addon` with the stack's overrides applied; a CRD chart follows its
+    component's (overridden) version."""
+    if addon in CRD_CHARTS:
+        crd = CRD_CHARTS[addon]
+        return _derived(crd, chart_for(crd.component, config))
     chart = CATALOGUE[addon]
     override = config.charts.get(addon)
     if override is None:

@@ -91,6 +91,13 @@ def helm_release(
     )
 
 
+def pvc_retention(config: PlatformConfig) -> dict[str, str]:
+    """A StatefulSet's PVC retention: outside prod its volumes go with the release (uninstall
+    deletes the claims, the storage class's Delete policy the disks), so destroy leaves nothing
+    billed; prod keeps them (docs/destroy.md). Scaling down never deletes a claim."""
+    return {"whenDeleted": "Retain" if config.is_prod else "Delete", "whenScaled": "Retain"}
+
+
 # An object the render also writes as a plain YAML file at this path under its output folder
 # (for teams that keep it in Git), e.g. "argo/applicationset.yaml".
 RENDER_FILE_ANNOTATION = "store-platform/render-file"

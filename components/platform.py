@@ -57,6 +57,7 @@ class Platform(pulumi.ComponentResource):
             self.cluster,
             namespaces={
                 SERVICES_NAMESPACE: self.services_namespace,
+                **self.cluster.namespaces,
                 **self.observability.namespaces,
                 **self.mesh.namespaces,
                 **self.gitops.namespaces,

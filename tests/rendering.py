@@ -76,3 +76,14 @@ def full_platform(stack: str, cloud: str | None = None) -> Any:
 
     loaded = load_stack(ROOT, stack, cloud=cloud)
     return platform_of(render(stack, cloud), loaded, chart_archives(), ROOT)
+
+
+@functools.cache
+def config_of(stack: str, cloud: str | None = None) -> Any:
+    """The validated PlatformConfig the program sees for `stack` (on `cloud`)."""
+    import json as _json
+
+    from components.config import load_config
+
+    loaded = load_stack(ROOT, stack, cloud=cloud)
+    return load_config(_json.loads(loaded.values["store-platform:platform"]), stack)

@@ -63,7 +63,8 @@ def cluster_inputs(stack: str) -> dict[str, Any]:
 
 
 def pools(stack: str) -> dict[str, dict[str, Any]]:
-    return {r["inputs"]["name"]: r for r in of_type(gke(stack), NODE_POOL)}
+    # Pool names are versioned (`<role>-<hash>`, pool_versions.py): keyed by role here.
+    return {r["inputs"]["name"].rsplit("-", 1)[0]: r for r in of_type(gke(stack), NODE_POOL)}
 
 
 def project_of(stack: str) -> str:
@@ -71,8 +72,14 @@ def project_of(stack: str) -> str:
     return f"acme-store-{stack}"
 
 
+def key_ring_name(stack: str) -> str:
+    """The ring's name as rendered: outside prod it ends in the random suffix (keys.py)."""
+    (ring,) = of_type(gke(stack), "gcp:kms/keyRing:KeyRing")
+    return str(ring["inputs"]["name"])
+
+
 def key_id(stack: str, key: str) -> str:
-    return f"projects/{project_of(stack)}/locations/us-central1/keyRings/acme-store-{stack}/cryptoKeys/{key}"
+    return f"projects/{project_of(stack)}/locations/us-central1/keyRings/{key_ring_name(stack)}/cryptoKeys/{key}"
 
 
 def email_of(account: dict[str, Any]) -> str:
@@ -470,7 +477,7 @@ def test_kms_key_returns_the_gcpckms_seal_parameters(facilities: dict[str, Rende
     assert facilities["dev"].outputs["seal"] == {
         "project": "acme-store-dev",
         "region": "us-central1",
-        "key_ring": "acme-store-dev",
+        "key_ring": key_ring_name("dev"),
         "crypto_key": "vault-unseal",
     }
 

@@ -176,9 +176,15 @@ def test_dev_application_set_removes_applications_of_removed_services():
     assert "syncPolicy" not in application_set_spec(config("dev"))
 
 
-def test_root_application_tracks_infra_argo_at_the_environment_revision():
+def test_root_application_tracks_infra_argo_apps_at_the_environment_revision():
     source = root_application_spec(config("prod", gitops={"targetRevision": "release"}))["source"]
-    assert (source["path"], source["targetRevision"]) == ("infra/argo", "release")
+    assert (source["path"], source["targetRevision"]) == ("infra/argo/apps", "release")
+
+
+def test_root_application_never_syncs_the_objects_pulumi_applies():
+    source = root_application_spec(config("dev"))["source"]
+    excluded = source["directory"]["exclude"].strip("{}").split(",")
+    assert sorted(excluded) == ["application.yaml", "applicationset.yaml"]
 
 
 def test_root_application_never_prunes():

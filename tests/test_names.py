@@ -50,7 +50,7 @@ RULES: dict[str, list[Rule]] = {
     ],
     "aws:eks/nodeGroup:NodeGroup": [
         Rule(
-            "",
+            "nodeGroupName",
             1,
             63,
             r"[0-9A-Za-z][A-Za-z0-9\-_]*",

@@ -8,8 +8,9 @@ an identity for a service account) and gets back what it must put into Kubernete
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import pulumi
@@ -97,6 +98,9 @@ class ClusterInfo(ABC):
     # storage class; a release declared before them would time out waiting for its pods. The
     # provider itself waits for API access, so namespaces and CRD-only charts need nothing more.
     ready: Sequence[pulumi.Resource]
+    # Namespaces the cluster layer itself installs into (Karpenter on EKS): Security gives them
+    # default-deny and the flow table's openings like every other namespace.
+    namespaces: Mapping[str, k8s.core.v1.Namespace] = MappingProxyType({})
 
     @abstractmethod
     def workload_identity(

@@ -196,6 +196,14 @@ MACHINE_TYPE_PATTERNS = {
 }
 
 
+def cluster_zones(cloud: str, region: str, pinned: list[str] | None) -> list[str]:
+    """The zones a cluster spreads over: the pinned ones, else the region's first MIN_ZONES from
+    the table above. Decided from config alone: a zone's live status never re-plans the network."""
+    if pinned:
+        return list(pinned)
+    return list(ZONES.get(cloud, {}).get(region, ())[:MIN_ZONES])
+
+
 def translate_machine_type(instance_type: str, cloud: str) -> str | None:
     """The instance type for `cloud`: itself if it is already that cloud's, its table equivalent
     if it is another cloud's, None if it is known to no cloud (the caller reports that)."""

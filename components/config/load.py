@@ -68,6 +68,8 @@ def retarget(raw: dict[str, Any], cloud: str) -> dict[str, Any]:
     cluster: dict[str, Any] = raw["cluster"] if isinstance(raw.get("cluster"), dict) else {}
     if cloud in MANAGED_CLOUDS:
         moved["cluster"] = {k: v for k, v in _retarget_access(cluster, cloud).items() if k != "kubeContext"}
+        if moved.get("region") != region:  # pinned zones belong to the old region
+            moved["cluster"].pop("zones", None)
     elif cloud == "existing" and not cluster.get("kubeContext"):
         moved["cluster"] = {**cluster, "kubeContext": DEFAULT_KUBE_CONTEXT}
     if cloud != "gcp":

@@ -53,6 +53,11 @@ DeployPath = Literal["public", "dns", "deployer-networks"]
 class ClusterConfig(Section):
     kubernetes_version: str = Field(description='Control-plane minor, e.g. "1.33"')
     private_endpoint: bool = Field(description="API server reachable only from inside the network")
+    zones: list[str] | None = Field(
+        default=None,
+        description="The three zones the cluster spreads over, pinned (subnets, node locations); unset: the "
+        "region's first three in components/config/clouds.py, never read live. Changing them re-plans the network",
+    )
     authorized_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs allowed to reach the API server: public egress ranges (deployPath: public), "

@@ -74,6 +74,22 @@ def _zones(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _pinned_zones(raw: dict) -> Iterator[Problem]:
+    cluster = raw.get("cluster")
+    pinned = cluster.get("zones") if isinstance(cluster, dict) else None
+    cloud, region = raw.get("cloud"), raw.get("region")
+    if not isinstance(pinned, list) or not isinstance(cloud, str) or not isinstance(region, str):
+        return
+    known = ZONES.get(cloud, {}).get(region)
+    if len(set(pinned)) != MIN_ZONES or len(pinned) != MIN_ZONES:
+        yield Problem(f"{P}.cluster.zones", f"name {MIN_ZONES} different zones of {region}, or remove it")
+    elif known is not None and not set(pinned) <= set(known):
+        yield Problem(
+            f"{P}.cluster.zones",
+            f"{sorted(set(pinned) - set(known))} are not zones of {region}; use {MIN_ZONES} of {list(known)}",
+        )
+
+
 def _gcp_project(raw: dict) -> Iterator[Problem]:
     if raw.get("gcpProject") is not None and raw.get("cloud") != "gcp":
         yield Problem(f"{P}.gcpProject", f"only used with cloud: gcp; remove it (the stack is on {raw.get('cloud')})")
@@ -287,8 +303,14 @@ def _gke_pod_addresses(raw: dict) -> Iterator[Problem]:
         )
 
 
+def replace_version(chart: Any, version: str) -> Any:
+    from dataclasses import replace
+
+    return replace(chart, version=version)
+
+
 def _charts(raw: dict) -> Iterator[Problem]:
-    from ..catalogue import CATALOGUE
+    from ..catalogue import CATALOGUE, COMPONENTS, CRD_CHARTS, _derived
 
     charts = raw.get("charts")
     if isinstance(charts, dict):
@@ -298,6 +320,19 @@ def _charts(raw: dict) -> Iterator[Problem]:
                     f"{P}.charts.{name}",
                     f"no add-on '{name}' in the catalogue; use one of {_suggest(str(name), list(CATALOGUE))}",
                 )
+            elif name in CRD_CHARTS:
+                yield Problem(
+                    f"{P}.charts.{name}",
+                    f"'{name}' follows {CRD_CHARTS[name].component}; pin {CRD_CHARTS[name].component} instead",
+                )
+        for crd in CRD_CHARTS.values():
+            override = charts.get(crd.component)
+            version = override.get("version") if isinstance(override, dict) else None
+            if isinstance(version, str):
+                try:
+                    _derived(crd, replace_version(COMPONENTS[crd.component], version))
+                except ValueError as e:
+                    yield Problem(f"{P}.charts.{crd.component}.version", str(e))
 
 
 # Sloth evaluates every SLO over one period, from its built-in 28- and 30-day window sets.
@@ -327,6 +362,7 @@ def _slo_windows(raw: dict) -> Iterator[Problem]:
 RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _region,
     _zones,
+    _pinned_zones,
     _gcp_project,
     _kubernetes_version,
     _secrets_backend,

@@ -14,7 +14,12 @@ from ..config import PlatformConfig
 from .projects import BOOTSTRAP_PROJECT, SERVICES_PROJECT
 
 SERVICE_CHART_PATH = "charts/service"
-BOOTSTRAP_PATH = "infra/argo"  # where the ops playbook keeps application.yaml and applicationset.yaml
+# What the root Application syncs: Argo objects teams add by Git (extra Applications). Never the
+# objects Pulumi applies (the root Application itself, the services' ApplicationSet): one owner
+# each (docs/ownership.md). The files `store-platform render` writes for them are excluded even if
+# someone commits them here.
+BOOTSTRAP_PATH = "infra/argo/apps"
+PULUMI_OWNED_FILES = ("application.yaml", "applicationset.yaml")
 APPLICATION_SET_NAME = "store-services"
 ROOT_APPLICATION_NAME = "root"
 # Labels on the cluster Secret the ApplicationSet reads (its template fails on a missing one).
@@ -149,15 +154,17 @@ def application_set_spec(config: PlatformConfig) -> dict[str, Any]:
 
 
 def root_application_spec(config: PlatformConfig) -> dict[str, Any]:
-    """The app of apps: keeps the Argo objects under infra/argo (this environment's revision) in
-    step with Git. It self-heals but never prunes: a file removed by mistake must not delete the
-    ApplicationSet and, with it, every service's Application."""
+    """The app of apps: keeps the Argo objects teams add under infra/argo/apps (this environment's
+    revision) in step with Git. It self-heals but never prunes: a file removed by mistake must not
+    delete an Application. The root Application and the services' ApplicationSet are Pulumi's
+    alone: they are not in that folder, and their rendered files are excluded should they land there."""
     return {
         "project": BOOTSTRAP_PROJECT,
         "source": {
             "repoURL": config.gitops.repo_url,
             "targetRevision": config.gitops.target_revision,
             "path": BOOTSTRAP_PATH,
+            "directory": {"exclude": "{" + ",".join(PULUMI_OWNED_FILES) + "}"},
         },
         "destination": {"server": IN_CLUSTER_API, "namespace": ARGOCD_NAMESPACE},
         "syncPolicy": {

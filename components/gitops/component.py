@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from ..addresses import ARGO_ROLLOUTS_NAMESPACE, ARGOCD_NAMESPACE, IN_CLUSTER_API
 from ..cluster import ClusterInfo
 from ..config import PlatformConfig, Secrets
-from ..kube import RENDER_FILE_ANNOTATION, helm_release, namespace
+from ..kube import MANAGED_BY, RENDER_FILE_ANNOTATION, helm_release, namespace
 from .argocd import NOTIFICATIONS_SECRET, OIDC_SECRET, OIDC_SECRET_KEY, SLACK_WEBHOOK_KEY, argocd_values
 from .bootstrap import (
     APPLICATION_SET_NAME,
@@ -119,8 +119,8 @@ class GitOps(pulumi.ComponentResource):
             render_file="argo/applicationset.yaml",
             depends_on=[store, in_cluster],
         )
-        # Declared here so `pulumi up` leaves a working cluster; the root Application then keeps
-        # infra/argo in Git (these two objects, as `store-platform render` writes them) in step.
+        # Pulumi is the one owner of this Application and of the ApplicationSet above; the root
+        # Application syncs only what teams add under infra/argo/apps (docs/ownership.md).
         self._argo_object(
             f"{name}-root-app",
             "Application",
@@ -177,6 +177,7 @@ class GitOps(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=object_name,
                 namespace=ARGOCD_NAMESPACE,
+                labels=MANAGED_BY,
                 annotations={RENDER_FILE_ANNOTATION: render_file} if render_file else None,
             ),
             spec=spec,

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..cluster import Bucket, Placement
 from ..config import PlatformConfig
+from ..kube import pvc_retention
 from .sizing import LOKI_TARGETS, replicas, size
 
 SERVICE_ACCOUNT = "loki"
@@ -103,7 +104,12 @@ def loki_values(
             config,
             placement,
             "loki",
-            persistence={"enabled": True, "storageClass": storage_class, "size": "20Gi"},
+            persistence={
+                "enabled": True,
+                "storageClass": storage_class,
+                "size": "20Gi",
+                "enableStatefulSetAutoDeletePVC": pvc_retention(config)["whenDeleted"] == "Delete",
+            },
         )
         return values
     for target in LOKI_TARGETS:

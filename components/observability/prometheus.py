@@ -8,6 +8,7 @@ from typing import Any
 
 from ..cluster import SYSTEM_POOL_TAINT, Placement
 from ..config import PlatformConfig
+from ..kube import pvc_retention
 from .alerting import RECEIVERS_SECRET, AvailableReceivers, alertmanager_config, receiver_secret_keys
 from .grafana import grafana_values
 from .sizing import replicas, size
@@ -79,6 +80,7 @@ def prometheus_spec(config: PlatformConfig, placement: Placement, storage_class:
         # Compaction needs headroom: stop short of a full disk rather than crash on it.
         "retentionSize": f"{int(disk * 0.85)}GB",
         "storageSpec": _volume(storage_class, disk),
+        "persistentVolumeClaimRetentionPolicy": pvc_retention(config),
         "externalLabels": {"environment": config.environment},
         # Pick up ServiceMonitors, PodMonitors, Probes, ScrapeConfigs and rules whatever their
         # labels (not only this release's), from every namespace (the chart's default).

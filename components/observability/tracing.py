@@ -11,6 +11,7 @@ from typing import Any
 from ..addresses import MONITORING_NAMESPACE, Endpoint, prometheus_replicas
 from ..cluster import Bucket, Placement
 from ..config import PlatformConfig
+from ..kube import pvc_retention
 from .hardening import RESTRICTED_CONTAINER, RESTRICTED_POD
 from .sizing import replicas, size
 
@@ -108,7 +109,12 @@ def tempo_values(
         },
         "securityContext": RESTRICTED_POD,
         # The WAL (and, without a bucket, the traces) need a volume that survives a restart.
-        "persistence": {"enabled": True, "storageClassName": storage_class, "size": "10Gi" if bucket else "20Gi"},
+        "persistence": {
+            "enabled": True,
+            "storageClassName": storage_class,
+            "size": "10Gi" if bucket else "20Gi",
+            "enableStatefulSetAutoDeletePVC": pvc_retention(config)["whenDeleted"] == "Delete",
+        },
         "serviceAccount": {"name": TEMPO_SERVICE_ACCOUNT, "annotations": service_account_annotations},
         "podLabels": pod_labels,
         "nodeSelector": placement.node_selector,

@@ -26,6 +26,7 @@ from ..addresses import (
     INGRESS_NAMESPACE,
     ISTIO_CNI_NAMESPACE,
     ISTIO_NAMESPACE,
+    KARPENTER_NAMESPACE,
     LINKERD_CNI_NAMESPACE,
     LINKERD_NAMESPACE,
     MONITORING_AGENTS_NAMESPACE,
@@ -138,6 +139,7 @@ API_CLIENTS = (
     VAULT_NAMESPACE,
     EXTERNAL_SECRETS_NAMESPACE,
     GATEKEEPER_NAMESPACE,
+    KARPENTER_NAMESPACE,
 )
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
 # What Prometheus scrapes in each namespace (its ServiceMonitors and PodMonitors): named ports
@@ -440,6 +442,16 @@ FLOWS: tuple[Flow, ...] = (
         ANYWHERE,
         HTTPS,
         "Loki and Tempo write to the cloud's object storage; Alertmanager posts to Slack and PagerDuty",
+    ),
+    Flow(
+        "allow-aws-apis",
+        KARPENTER_NAMESPACE,
+        "egress",
+        ANYWHERE,
+        HTTPS,
+        "Karpenter calls EC2 (fleets, instances, launch templates), SSM (AMI ids), Pricing, IAM (instance "
+        "profiles), EKS and STS (its IRSA token) in the region",
+        when=lambda config: config.cloud == "aws",
     ),
     Flow(
         "allow-git",

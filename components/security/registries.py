@@ -41,6 +41,7 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "docker.io/jaegertracing/": ("jaeger",),
     "jaegertracing/": ("jaeger (the chart writes the image without the docker.io host)",),
     "ghcr.io/slok/": ("sloth",),
+    "public.ecr.aws/karpenter/": ("karpenter controller (EKS)",),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..addresses import VAULT, VAULT_NAMESPACE
 from ..cluster import Placement
 from ..config import PlatformConfig
+from ..kube import pvc_retention
 from .restricted import RESTRICTED_CONTAINER, restricted_pod
 
 TLS_SECRET = "vault-tls"  # server certificate, key and CA, mounted into the server pods
@@ -138,6 +139,7 @@ def vault_values(
             # A single node is always the active one: no standby Service that can never have endpoints.
             "service": {"standby": {"enabled": n > 1}},
             "dataStorage": {"enabled": True, "size": "10Gi", "storageClass": storage_class},
+            "persistentVolumeClaimRetentionPolicy": pvc_retention(config),
             "auditStorage": {"enabled": audit_enabled(config), "size": "10Gi", "storageClass": storage_class},
             "standalone": {"enabled": False},
             "ha": {

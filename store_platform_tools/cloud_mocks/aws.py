@@ -34,7 +34,15 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "certificateAuthority": {"data": base64.b64encode(f"mock CA of {cluster}".encode()).decode()},
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{DEFAULT_REGION}.amazonaws.com/id/{oidc_id}"}]}],
         "status": "ACTIVE",
+        # The security group EKS creates for the cluster and attaches to managed nodes.
+        "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_digest(cluster, 17)}"},
     }
+
+
+@computed_outputs("aws:ec2/subnet:Subnet")
+def _subnet(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # EC2's id format, which Karpenter's EC2NodeClass schema checks (subnet-[0-9a-z]+).
+    return {"id": f"subnet-{_digest(name, 17)}"}
 
 
 @computed_outputs("aws:iam/role:Role")

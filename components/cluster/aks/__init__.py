@@ -21,7 +21,7 @@ from .azure import AzureScope
 from .control_plane import build_control_plane, build_key_vault
 from .kubeconfig import endpoint_of, kubeconfig
 from .network import build_network
-from .node_pools import SYSTEM_PLACEMENT, pool_settings
+from .node_pools import SYSTEM_PLACEMENT, pool_settings, workload_pool_name
 
 STORAGE_CLASS = "store-platform-encrypted"
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
@@ -62,7 +62,9 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
         workloads = config.cluster.node_pools.workloads
         containerservice.AgentPool(  # the services' pool: nothing on the platform waits for it
             f"{name}-workload-pool",
-            agent_pool_name="workloads",
+            # Versioned: a VM size, disk or zone change gets a new pool, created before the old one
+            # is drained and deleted (pool_versions.py).
+            agent_pool_name=workload_pool_name(workloads),
             resource_name_=cluster.name,
             resource_group_name=resource_group.name,
             **pool_settings("workloads", workloads, config, self._network.workload_subnet.id, tags),

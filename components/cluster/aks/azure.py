@@ -65,12 +65,14 @@ class AzureScope:
             opts=self.options(parent),
         )
 
-    def global_name(self, stem: str, salt: str, max_length: int, separator: str = "") -> pulumi.Output[str]:
+    def global_name(
+        self, stem: str, salt: pulumi.Input[str], max_length: int, separator: str = ""
+    ) -> pulumi.Output[str]:
         """A globally unique name (key vault, storage account): a readable stem plus a hash of the
         resource group's id (subscription + group) and `salt`, stable across runs."""
         stem = re.sub(r"[^a-z0-9]+", separator, stem.lower()).strip("-")
-        return self.resource_group.id.apply(
-            lambda rg_id: _join(stem, hashlib.sha256(f"{rg_id}/{salt}".encode()).hexdigest()[:8], max_length, separator)
+        return pulumi.Output.all(self.resource_group.id, salt).apply(
+            lambda a: _join(stem, hashlib.sha256(f"{a[0]}/{a[1]}".encode()).hexdigest()[:8], max_length, separator)
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_random as random
 from pulumi_azure_native import authorization, containerservice, keyvault, managedidentity
 
 from ...config import PlatformConfig
@@ -27,10 +28,19 @@ class ControlPlane:
 
 
 def build_key_vault(name: str, config: PlatformConfig, azure: AzureScope, parent: pulumi.Resource) -> keyvault.Vault:
-    """The stack's key vault: the etcd key here, and the keys add-ons ask for (kms_key)."""
+    """The stack's key vault: the etcd key here, and the keys add-ons ask for (kms_key).
+
+    A deleted vault keeps its name for the soft-delete retention (7 days outside prod), so outside
+    prod the name's hash also covers a random id drawn once per stack life (pulumi-random, kept in
+    the state): `up` after `destroy` gets a new name instead of a conflict. Prod's vault is
+    protected, purge-protected and never destroyed; its name stays as it is (docs/destroy.md)."""
+    salt: pulumi.Input[str] = "key-vault"
+    if not config.is_prod:
+        life = random.RandomId(f"{name}-key-vault-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=parent))
+        salt = life.hex.apply(lambda h: f"key-vault/{h}")
     return keyvault.Vault(
         f"{name}-key-vault",
-        vault_name=azure.global_name(f"{config.project}-kv", "key-vault", 24, separator="-"),
+        vault_name=azure.global_name(f"{config.project}-kv", salt, 24, separator="-"),
         resource_group_name=azure.resource_group.name,
         location=azure.location,
         properties=keyvault.VaultPropertiesArgs(

@@ -11,6 +11,7 @@ from pulumi_azure_native import containerservice
 from ...config import PlatformConfig
 from ...config.model import NodePool
 from ..info import SYSTEM_POOL_LABEL, Placement
+from ..pool_versions import pool_version
 
 ZONES = ["1", "2", "3"]
 
@@ -23,6 +24,20 @@ SYSTEM_PLACEMENT = Placement(
     node_selector={SYSTEM_POOL_LABEL: "system"},
     tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}],
 )
+
+
+def workload_pool_name(pool: NodePool) -> str:
+    """`wl<version>` (AKS: at most 12 lowercase letters and digits), the version over the settings
+    AKS cannot change on an existing pool."""
+    version = pool_version(
+        {
+            "vmSize": pool.instance_type,
+            "osDiskSizeGB": pool.disk_gb,
+            "osDiskType": "Managed",
+            "availabilityZones": ZONES,
+        }
+    )
+    return f"wl{version}"
 
 
 def pool_settings(

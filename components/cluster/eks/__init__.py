@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ...addresses import KARPENTER_NAMESPACE
 from ...config import PlatformConfig
 from ...tags import standard_tags
 from ..info import (
@@ -33,6 +34,7 @@ from ..info import (
 from . import facilities
 from .addons import STORAGE_CLASS, build_networking_addons, build_scheduled_addons, build_storage_class
 from .control_plane import build_control_plane
+from .karpenter import build_karpenter
 from .network import build_network
 from .node_pools import build_node_pools
 
@@ -91,7 +93,21 @@ class EksCluster(pulumi.ComponentResource, ClusterInfo):
         self.storage_class = STORAGE_CLASS
         # Add-ons run on the system pool; the workloads pool is the services' and may still be
         # coming up while they install.
-        self.ready = [node_groups["system"], *networking, *scheduled, storage_class]
+        # Also what their pods and load balancers reach the world through: on destroy, every release
+        # (and the volumes and load balancers it owns) goes before NAT, routes, public subnets and
+        # the CSI driver (in `scheduled`), never at the same time.
+        self.ready = [node_groups["system"], *networking, *scheduled, storage_class, *network.egress, *network.ingress]
+        karpenter = build_karpenter(
+            f"{name}-karpenter",
+            config,
+            self,
+            control_plane.cluster,
+            network.private_subnet_ids,
+            control_plane.oidc,
+            control_plane.account_id,
+            self._opts(self),
+        )
+        self.namespaces = {KARPENTER_NAMESPACE: karpenter.namespace}
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def _opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:

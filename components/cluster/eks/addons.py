@@ -34,7 +34,9 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.34": {
         "vpc-cni": "v1.22.4-eksbuild.3",
         "kube-proxy": "v1.34.0-eksbuild.2",
-        "coredns": "v1.12.3-eksbuild.1",
+        # Never older than the previous minor's: an upgrade must not downgrade an add-on
+        # (tests/test_upgrades.py proves the table monotonic). v1.12.4 is offered for 1.33 and 1.34.
+        "coredns": "v1.12.4-eksbuild.1",
         "aws-ebs-csi-driver": "v1.63.1-eksbuild.1",
     },
     "1.35": {

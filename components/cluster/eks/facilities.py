@@ -90,6 +90,8 @@ def bucket(name: str, purpose: str, config: PlatformConfig, opts: pulumi.Resourc
     b = aws.s3.Bucket(
         f"{name}-bucket",
         bucket_prefix=bucket_prefix(config.name_prefix, name),
+        # Outside prod, destroy empties it (Loki and Tempo have written to it); prod's is protected.
+        force_destroy=not config.is_prod,
         tags={"Purpose": purpose},
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=config.is_prod)),
     )

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...config import PlatformConfig
+from ...config.clouds import cluster_zones
 from .iam import policy_document, service_trust_policy
 
 ZONES = 3
@@ -53,15 +54,9 @@ class Network:
     # What private nodes need to reach the internet (image pulls, the EKS API): NAT gateways,
     # the private route tables and their associations. Nodes must not launch before them.
     egress: list[pulumi.Resource]
-
-
-def _zone(zones: pulumi.Output[list[str]], index: int, region: str) -> pulumi.Output[str]:
-    def pick(names: list[str]) -> str:
-        if len(names) < ZONES:
-            raise ValueError(f"region {region} offers {len(names)} availability zones; the cluster needs {ZONES}")
-        return names[index]
-
-    return zones.apply(pick)
+    # What internet-facing load balancers need (the gateway's NLB): the internet gateway, the
+    # public subnets and their routes. Their Services must be deleted before these on destroy.
+    ingress: list[pulumi.Resource]
 
 
 def build_network(
@@ -71,13 +66,9 @@ def build_network(
     replace the cluster and every load balancer with it."""
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod)
     layout = subnet_layout(config.cluster.network_cidr)
-    # Zones that need no opt-in (Local and Wavelength Zones do): the three regular zones.
-    zones = aws.get_availability_zones_output(
-        state="available",
-        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-        region=config.region,
-        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent),
-    ).names
+    # Pinned in config or taken from the zone table once (components/config/clouds.py), never read
+    # live: a zone's status changing must not re-plan the subnets (and the cluster with them).
+    zones = cluster_zones("aws", config.region, config.cluster.zones)
 
     vpc = aws.ec2.Vpc(
         f"{name}-vpc",
@@ -104,22 +95,24 @@ def build_network(
     cluster_tag = {f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
     public_subnets: list[aws.ec2.Subnet] = []
+    ingress: list[pulumi.Resource] = [igw, public_routes]
     for i, cidr in enumerate(layout.public):
         subnet = aws.ec2.Subnet(
             f"{name}-public-{i}",
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=_zone(zones, i, config.region),
+            availability_zone=zones[i],
             # NAT gateways and load balancers get their addresses explicitly; nothing launched
             # here should receive a public address by default.
             map_public_ip_on_launch=False,
             tags={"Name": f"{cluster_name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
             opts=opts,
         )
-        aws.ec2.RouteTableAssociation(
+        public_association = aws.ec2.RouteTableAssociation(
             f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_routes.id, opts=opts
         )
         public_subnets.append(subnet)
+        ingress += [subnet, public_association]
 
     nat_gateways = []
     for i in range(nat_gateway_count(config)):
@@ -141,7 +134,7 @@ def build_network(
             f"{name}-private-{i}",
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=_zone(zones, i, config.region),
+            availability_zone=zones[i],
             map_public_ip_on_launch=False,
             tags={"Name": f"{cluster_name}-private-{i}", "kubernetes.io/role/internal-elb": "1", **cluster_tag},
             opts=opts,
@@ -169,6 +162,7 @@ def build_network(
         private_subnet_ids=[s.id for s in private_subnets],
         public_subnet_ids=[s.id for s in public_subnets],
         egress=egress,
+        ingress=ingress,
     )
 
 

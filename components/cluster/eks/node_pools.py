@@ -20,7 +20,9 @@ from ...config import PlatformConfig
 from ...config.model import NodePool
 from ...tags import standard_tags
 from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT
+from ..pool_versions import pool_version
 from .iam import MANAGED_POLICY, service_trust_policy
+from .karpenter import floor_scaling
 from .network import Network
 
 # No CNI policy on the node role: the VPC CNI has its own IRSA role (EKS Best Practices Guide,
@@ -50,6 +52,14 @@ def pool_taints(pool: str) -> list[aws.eks.NodeGroupTaintArgs]:
             effect=_TAINT_EFFECTS[SYSTEM_POOL_TAINT["effect"]],
         )
     ]
+
+
+def node_group_name(name_prefix: str, pool: str, spec: NodePool) -> str:
+    """`<prefix>-<pool>-<version>`, the version over the settings only CreateNodegroup takes."""
+    version = pool_version(
+        {"instanceTypes": [spec.instance_type], "amiType": ami_type(spec.instance_type), "capacityType": "ON_DEMAND"}
+    )
+    return f"{name_prefix}-{pool}-{version}"
 
 
 def block_devices(disk_gb: int) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
@@ -129,6 +139,9 @@ def _node_group(
     )
     return aws.eks.NodeGroup(
         name,
+        # Versioned: a change EKS cannot make in place gets a new name, so the new group is
+        # created (and Ready) before the old one is drained and deleted (pool_versions.py).
+        node_group_name=node_group_name(config.name_prefix, pool, spec),
         cluster_name=cluster.name,
         version=cluster.version,
         node_role_arn=role.arn,
@@ -136,14 +149,13 @@ def _node_group(
         ami_type=ami_type(spec.instance_type),
         instance_types=[spec.instance_type],
         capacity_type="ON_DEMAND",
-        scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=spec.min, max_size=spec.max, desired_size=spec.min),
+        # The floor only: Karpenter adds up to max - min nodes above it (karpenter.py). Nothing is
+        # frozen: raising min updates min and desired together, in place.
+        scaling_config=floor_scaling(spec),
         update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
         launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
         labels=pool_labels(pool),
         taints=pool_taints(pool),
         node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-        # The autoscaler owns the current size once the group exists.
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=depends_on, ignore_changes=["scalingConfig.desiredSize"])
-        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on)),
     )

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from ...config import PlatformConfig
 from ...config.access import admins
+from ...config.clouds import cluster_zones
 from ...tags import standard_tags
 from ..info import (
     SYSTEM_POOL_LABEL,
@@ -28,7 +29,7 @@ from .control_plane import build_cluster
 from .keys import crypto_key, grant_key_use, key_ring
 from .kubeconfig import kubeconfig
 from .network import build_network, webhook_firewall
-from .node_pools import ZONES, build_node_pool, default_pool_node_config, node_service_account
+from .node_pools import build_node_pool, default_pool_node_config, node_service_account
 
 # APIs the cluster and its facilities call (Cloud Resource Manager: project IAM bindings). Every
 # resource that calls one waits for all of them: in a fresh project they are enabled in the same
@@ -102,7 +103,6 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
             )
             for api in APIS
         ]
-        invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
         self._apis = apis
 
         # A service agent exists only once its API is enabled, and then not always at once: the
@@ -129,9 +129,8 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
         )
 
         network = build_network(name, config, self, provider, apis)
-        zones = gcp.compute.get_zones_output(region=config.region, status="UP", opts=invoke).names.apply(
-            lambda names: sorted(names)[:ZONES]
-        )
+        # Pinned in config or taken from the zone table once, never read live (clouds.py).
+        zones = cluster_zones("gcp", config.region, config.cluster.zones)
         node_account, node_roles = node_service_account(name, config, self, provider, apis)
         self.gke = build_cluster(
             name,

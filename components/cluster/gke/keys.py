@@ -1,13 +1,16 @@
 """Cloud KMS: one key ring per cluster, one key per use (etcd secrets, disks, each add-on's key).
 
 A key ring and its keys cannot be deleted in GCP (destroying a key only schedules its versions
-for destruction), so a destroyed stack cannot re-create the same names: pick another
-environment name or import the existing ring."""
+for destruction), so a ring's name is taken for good. Outside prod the ring's name ends in a
+random suffix drawn once per stack life (pulumi-random, kept in the state), so `up` after
+`destroy` creates a new ring instead of failing with 409. Prod's ring is protected and never
+destroyed: its name stays `<project>-prod` (docs/destroy.md)."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_random as random
 
 from ...config import PlatformConfig
 from ...tags import standard_tags
@@ -21,9 +24,13 @@ ROTATION_PERIOD = f"{90 * 24 * 3600}s"
 def key_ring(
     name: str, config: PlatformConfig, parent: pulumi.Resource, provider: gcp.Provider, apis: list[pulumi.Resource]
 ) -> gcp.kms.KeyRing:
+    ring_name: pulumi.Input[str] = config.name_prefix
+    if not config.is_prod:
+        suffix = random.RandomId(f"{name}-key-ring-suffix", byte_length=3, opts=pulumi.ResourceOptions(parent=parent))
+        ring_name = suffix.hex.apply(lambda h: f"{config.name_prefix}-{h}")
     return gcp.kms.KeyRing(
         f"{name}-key-ring",
-        gcp.kms.KeyRingArgs(name=config.name_prefix, location=config.region, project=config.gcp_project_id),
+        gcp.kms.KeyRingArgs(name=ring_name, location=config.region, project=config.gcp_project_id),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=apis, protect=config.is_prod),
     )
 

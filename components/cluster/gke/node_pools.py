@@ -12,6 +12,7 @@ from ...config import PlatformConfig
 from ...config.model import NodePool
 from ...tags import standard_tags
 from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT
+from ..pool_versions import pool_version
 from .names import service_account_id
 
 # Google's minimal role for node service accounts (logs, metrics, resource metadata), in place
@@ -47,6 +48,7 @@ def node_service_account(
 
 # Access is governed by the account's IAM roles, not by legacy scopes.
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+NODE_METADATA = {"disable-legacy-endpoints": "true"}
 
 
 def default_pool_node_config(
@@ -71,6 +73,25 @@ def default_pool_node_config(
     )
 
 
+def node_pool_name(role: str, config: PlatformConfig) -> str:
+    """`<role>-<version>`, the version over the node settings GKE cannot change in place. The
+    account and the disk key are named from the config, so their names stand for them here."""
+    version = pool_version(
+        {
+            "serviceAccount": service_account_id(f"{config.name_prefix}-nodes"),
+            "oauthScopes": OAUTH_SCOPES,
+            "metadata": NODE_METADATA,
+            "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
+            "bootDiskKmsKey": "nodes disk key",
+        }
+    )
+    return f"{role}-{version}"
+
+
+def initial_nodes_per_zone(pool: NodePool) -> int:
+    return max(1, math.ceil(pool.min / ZONES))
+
+
 def build_node_pool(
     name: str,
     role: str,
@@ -87,12 +108,17 @@ def build_node_pool(
     return gcp.container.NodePool(
         f"{name}-{role}-pool",
         gcp.container.NodePoolArgs(
-            name=role,
+            # Versioned: a change GKE cannot make in place gets a new name, so the new pool is up
+            # before the old one is drained and deleted (pool_versions.py).
+            name=node_pool_name(role, config),
             project=config.gcp_project_id,
             cluster=cluster.id,
             location=config.region,
-            # Per zone: the autoscaler then settles on the pool's total bounds.
-            initial_node_count=max(1, math.ceil(pool.min / ZONES)),
+            # Per zone, at creation only: the autoscaler then keeps the pool within its total bounds.
+            # The field forces a new pool when it changes (provider docs, container_node_pool:
+            # initial_node_count "Changing this will force recreation of the resource"), so it is
+            # ignored after creation: raising min is an in-place autoscaling update.
+            initial_node_count=initial_nodes_per_zone(pool),
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=pool.min, total_max_node_count=pool.max, location_policy="BALANCED"
             ),
@@ -117,7 +143,7 @@ def build_node_pool(
                 shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
-                metadata={"disable-legacy-endpoints": "true"},  # CIS GKE 5.4.1
+                metadata=NODE_METADATA,  # CIS GKE 5.4.1
                 labels={SYSTEM_POOL_LABEL: role},
                 taints=[
                     gcp.container.NodePoolNodeConfigTaintArgs(
@@ -131,5 +157,7 @@ def build_node_pool(
                 resource_labels={**standard_tags(config), "pool": role},
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=provider, depends_on=depends_on, ignore_changes=["initialNodeCount"]
+        ),
     )
