@@ -41,6 +41,9 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "docker.io/jaegertracing/": ("jaeger",),
     "jaegertracing/": ("jaeger (the chart writes the image without the docker.io host)",),
     "ghcr.io/slok/": ("sloth",),
+    # Only cert-manager's own images in the shared quay.io/jetstack namespace (the ACME solver is
+    # HTTP-01's and never runs: the issuers answer DNS-01).
+    "quay.io/jetstack/cert-manager-": ("cert-manager controller, webhook, cainjector",),
 }
 
 
