@@ -154,7 +154,7 @@ def test_cert_manager_identity_on_gcp_is_granted_on_the_zone_not_the_project():
     member = one(result, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", "cert-manager-identity-dns-0")
     zone = one(result, "gcp:dns/managedZone:ManagedZone")
     assert member["inputs"]["managedZone"] == zone["inputs"]["name"]
-    assert not [r for r in of_type(result, "gcp:projects/iAMMember:IAMMember") if "dns" in r["inputs"].get("role", "")]
+    assert not [r for r in of_type(result, "gcp:projects/iAMMember:IAMMember") if "cert-manager" in r["name"]]
 
 
 def test_cert_manager_identity_on_azure_is_scoped_to_the_zone():

@@ -87,6 +87,9 @@ class DnsRecordsWrite:
 
     zone: DnsZone
     record_types: tuple[str, ...] = ()
+    # Also list the project's zones where the cloud grants that only project-wide (Cloud DNS:
+    # external-dns finds its zone by listing; read-only, roles/dns.reader).
+    list_zones: bool = False
 
 
 Grant = KmsKeyUse | BucketReadWrite | SecretsRead | DnsRecordsWrite

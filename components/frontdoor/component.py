@@ -8,11 +8,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..addresses import CERT_MANAGER_NAMESPACE
+from ..addresses import CERT_MANAGER_NAMESPACE, EXTERNAL_DNS_NAMESPACE
 from ..cluster import ClusterInfo, DnsRecordsWrite, DnsZone, ServiceAccountRef, WorkloadIdentity
 from ..config import PlatformConfig
 from ..kube import helm_release, namespace
-from . import cert_manager
+from . import cert_manager, external_dns
 from .hosts import Host, platform_hosts
 
 
@@ -75,7 +75,72 @@ class FrontDoor(pulumi.ComponentResource):
             if gateway_namespace is not None
             else []
         )
+        # Records follow the gateway's hosts: only where the mesh has a gateway (Istio today).
+        publishes = self.zone is not None and bool(external_dns.sources(config))
+        self.external_dns = self._external_dns(name, monitoring_crds) if publishes else None
         self.register_outputs({"issuer": cert_manager.issuer_name(config)})
+
+    def _external_dns(self, name: str, monitoring_crds: pulumi.Resource) -> k8s.helm.v3.Release:
+        """external-dns on a cloud stack: its namespace, identity (records of the zone, any type),
+        on Azure its azure.json, and the release."""
+        config, cluster, zone = self._config, self._cluster, self.zone
+        assert zone is not None
+        ns = namespace(
+            f"{name}-external-dns-ns",
+            EXTERNAL_DNS_NAMESPACE,
+            cluster,
+            pod_security="restricted",
+            reason="",
+            parent=self,
+        )
+        self.namespaces[EXTERNAL_DNS_NAMESPACE] = ns
+        account = ServiceAccountRef(EXTERNAL_DNS_NAMESPACE, external_dns.SERVICE_ACCOUNT)
+        identity = cluster.workload_identity(
+            f"{name}-external-dns-identity", account, [DnsRecordsWrite(zone, list_zones=True)], self
+        )
+        coordinates = self._coordinates(identity)
+        depends: list[pulumi.Resource] = [monitoring_crds]
+        if zone.kind == "azuredns":
+            depends.append(
+                k8s.core.v1.Secret(
+                    f"{name}-external-dns-azure-config",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=external_dns.AZURE_CONFIG_SECRET, namespace=ns.metadata.name
+                    ),
+                    string_data={"azure.json": coordinates.apply(external_dns.azure_config)},
+                    opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
+                )
+            )
+        values = pulumi.Output.all(identity.service_account_annotations, coordinates).apply(
+            lambda args: external_dns.external_dns_values(
+                config, cluster.system_placement, args[0], identity.pod_labels, args[1]
+            )
+        )
+        return helm_release(
+            f"{name}-external-dns",
+            "external-dns",
+            config,
+            cluster,
+            namespace=ns,
+            values=values,
+            parent=self,
+            depends_on=depends,
+        )
+
+    def _coordinates(self, identity: WorkloadIdentity) -> pulumi.Output[dict[str, str]]:
+        """The zone's coordinates (and Azure's client id) as one Output."""
+        zone = self.zone
+        assert zone is not None
+        coordinates: dict[str, pulumi.Input[str]] = {"zone_id": zone.zone_id}
+        for key, value in (
+            ("resource_group", zone.resource_group),
+            ("subscription_id", zone.subscription_id),
+            ("tenant_id", zone.tenant_id),
+            ("client_id", identity.client_id),
+        ):
+            if value is not None:
+                coordinates[key] = value
+        return pulumi.Output.all(**coordinates)  # type: ignore[return-value]
 
     def _identity(self, name: str) -> WorkloadIdentity:
         if self.zone is None:
@@ -86,17 +151,10 @@ class FrontDoor(pulumi.ComponentResource):
         return self._cluster.workload_identity(f"{name}-cert-manager-identity", account, grants, self)
 
     def _issuer_spec(self, identity: WorkloadIdentity) -> pulumi.Input[dict[str, Any]]:
-        zone, config = self.zone, self._config
-        if zone is None:
+        config = self._config
+        if self.zone is None:
             return cert_manager.cluster_issuer_spec(config, None)
-        coordinates: dict[str, pulumi.Input[str]] = {"zone_id": zone.zone_id}
-        if zone.resource_group is not None:
-            coordinates["resource_group"] = zone.resource_group
-        if zone.subscription_id is not None:
-            coordinates["subscription_id"] = zone.subscription_id
-        if identity.client_id is not None:
-            coordinates["client_id"] = identity.client_id
-        return pulumi.Output.all(**coordinates).apply(lambda c: cert_manager.cluster_issuer_spec(config, c))
+        return self._coordinates(identity).apply(lambda c: cert_manager.cluster_issuer_spec(config, c))
 
     def _certificate(
         self, name: str, host: Host, gateway_namespace: k8s.core.v1.Namespace

@@ -21,6 +21,7 @@ from ..addresses import (
     ARGO_ROLLOUTS_NAMESPACE,
     ARGOCD_NAMESPACE,
     CERT_MANAGER_NAMESPACE,
+    EXTERNAL_DNS_NAMESPACE,
     EXTERNAL_SECRETS_NAMESPACE,
     FALCO_NAMESPACE,
     GATEKEEPER_NAMESPACE,
@@ -140,6 +141,7 @@ API_CLIENTS = (
     EXTERNAL_SECRETS_NAMESPACE,
     GATEKEEPER_NAMESPACE,
     CERT_MANAGER_NAMESPACE,
+    EXTERNAL_DNS_NAMESPACE,
 )
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
 # What Prometheus scrapes in each namespace (its ServiceMonitors and PodMonitors): named ports
@@ -150,6 +152,7 @@ SCRAPED: tuple[tuple[str, tuple[Port, ...], Callable[[PlatformConfig], bool]], .
     (ARGO_ROLLOUTS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (ARGOCD_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (CERT_MANAGER_NAMESPACE, (("TCP", "http-metrics"),), lambda _: True),
+    (EXTERNAL_DNS_NAMESPACE, (("TCP", "http"),), lambda _: True),
     (EXTERNAL_SECRETS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (FALCO_NAMESPACE, (("TCP", 8765),), lambda _: True),
     (GATEKEEPER_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
@@ -427,6 +430,7 @@ FLOWS: tuple[Flow, ...] = (
             (MONITORING_NAMESPACE, _on_cloud),
             (EXTERNAL_SECRETS_NAMESPACE, lambda config: config.secrets.backend == "aws-secrets-manager"),
             (CERT_MANAGER_NAMESPACE, _on_cloud),
+            (EXTERNAL_DNS_NAMESPACE, _on_cloud),
         )
     ),
     # Certificates: ACME with DNS-01 in the stack's zone (cloud stacks; local is self-signed)
@@ -439,6 +443,15 @@ FLOWS: tuple[Flow, ...] = (
         "cert-manager orders certificates from Let's Encrypt and writes the DNS-01 TXT records through the "
         "cloud's DNS API (and the cloud's STS for its workload identity)",
         pods=CERT_MANAGER_CONTROLLER,
+        when=_on_cloud,
+    ),
+    Flow(
+        "allow-dns-api",
+        EXTERNAL_DNS_NAMESPACE,
+        "egress",
+        ANYWHERE,
+        HTTPS,
+        "external-dns writes the platform hosts' records through the cloud's DNS API (and its STS)",
         when=_on_cloud,
     ),
     Flow(

@@ -145,3 +145,9 @@ def _managed_zone(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "id": f"projects/{_project(inputs)}/managedZones/{zone}",
         "nameServers": [f"ns-cloud-a{i}.googledomains.com." for i in range(1, 5)],
     }
+
+
+@computed_outputs("gcp:projects/iAMCustomRole:IAMCustomRole")
+def _custom_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    role = f"projects/{_project(inputs)}/roles/{inputs.get('roleId', name)}"
+    return {"name": role, "id": role}

@@ -36,6 +36,9 @@ KEY_VIEWER = "roles/cloudkms.viewer"
 # Records in one managed zone: granted on the zone itself, not the project
 # (https://cloud.google.com/dns/docs/zones/iam-per-resource-zones).
 DNS_ZONE_ROLE = "roles/dns.admin"
+# external-dns finds its zone by listing the project's zones, which Cloud DNS grants only on the
+# project: a custom role of that one permission (zone names, no records), not roles/dns.reader.
+DNS_ZONE_LIST_PERMISSIONS = ["dns.managedZones.list"]
 # Objects an add-on's own retention should already have removed go this many days later.
 BUCKET_GRACE_DAYS = 7
 
@@ -111,6 +114,24 @@ def workload_identity(
                 ),
                 opts=opts,
             )
+            if grant.list_zones:
+                lister = gcp.projects.IAMCustomRole(
+                    f"{name}-dns-{i}-lister",
+                    gcp.projects.IAMCustomRoleArgs(
+                        role_id=f"{config.environment}_{account.name}_zone_lister".replace("-", "_"),
+                        title=f"{config.name_prefix} {account.name}: list DNS zones",
+                        permissions=DNS_ZONE_LIST_PERMISSIONS,
+                        project=grant.zone.project,
+                    ),
+                    opts=opts,
+                )
+                gcp.projects.IAMMember(
+                    f"{name}-dns-{i}-list",
+                    gcp.projects.IAMMemberArgs(
+                        project=grant.zone.project, role=lister.name, member=google_account.member
+                    ),
+                    opts=opts,
+                )
     return WorkloadIdentity(
         service_account_annotations=google_account.email.apply(lambda email: {"iam.gke.io/gcp-service-account": email})
     )
