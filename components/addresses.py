@@ -61,5 +61,7 @@ EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
 GATEKEEPER_NAMESPACE = "gatekeeper-system"
 FALCO_NAMESPACE = "falco"
 KARPENTER_NAMESPACE = "karpenter"  # EKS only: node autoscaling (components/cluster/eks/karpenter.py)
+CERT_MANAGER_NAMESPACE = "cert-manager"
+EXTERNAL_DNS_NAMESPACE = "external-dns"
 VAULT = Endpoint(VAULT_NAMESPACE, "vault", 8200, scheme="https")
 IN_CLUSTER_API = "https://kubernetes.default.svc"  # how Argo CD names the cluster it runs in

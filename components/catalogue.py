@@ -48,6 +48,7 @@ COMPONENTS: dict[str, Chart] = {
     "vault": Chart("vault", "https://helm.releases.hashicorp.com", "0.34.1"),
     "external-secrets": Chart("external-secrets", "https://charts.external-secrets.io", "2.9.0"),
     "cert-manager": Chart("cert-manager", "https://charts.jetstack.io", "v1.19.1"),
+    "external-dns": Chart("external-dns", "https://kubernetes-sigs.github.io/external-dns", "1.21.1"),
     "gatekeeper": Chart("gatekeeper", "https://open-policy-agent.github.io/gatekeeper/charts", "3.21.0"),
     "falco": Chart("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
     # EKS node autoscaling (its CRDs: karpenter-crd, derived below).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .addresses import SERVICES_NAMESPACE
+from .addresses import INGRESS_NAMESPACE, SERVICES_NAMESPACE
 from .cluster import ClusterInfo, create_cluster
 from .config import PlatformConfig, Secrets
+from .frontdoor import FrontDoor
 from .gitops import GitOps
 from .kube import namespace
 from .mesh import Mesh
@@ -22,6 +23,7 @@ class Platform(pulumi.ComponentResource):
     observability: Observability
     mesh: Mesh
     gitops: GitOps
+    front_door: FrontDoor
     security: Security
 
     def __init__(self, name: str, config: PlatformConfig, secrets: Secrets, opts: pulumi.ResourceOptions | None = None):
@@ -49,6 +51,15 @@ class Platform(pulumi.ComponentResource):
         crds = self.observability.monitoring_crds
         # Mesh, GitOps and security do not wait for each other: they install in parallel.
         self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
+        self.front_door = FrontDoor(
+            f"{name}-front-door",
+            config,
+            self.cluster,
+            # The certificates' Secrets go where the gateway pods run (Istio's ingress gateway).
+            self.mesh.namespaces.get(INGRESS_NAMESPACE),
+            crds,
+            pulumi.ResourceOptions(parent=self),
+        )
         self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
         self.security = Security(
             f"{name}-security",
@@ -61,6 +72,7 @@ class Platform(pulumi.ComponentResource):
                 **self.observability.namespaces,
                 **self.mesh.namespaces,
                 **self.gitops.namespaces,
+                **self.front_door.namespaces,
             },
             monitoring_crds=crds,
             opts=pulumi.ResourceOptions(parent=self),

@@ -5,8 +5,7 @@ the GKE firewall that lets a private cluster's control plane reach the nodes (cl
 Managed API servers call a webhook on its pod's own port, not the Service's 443: GKE, for one,
 routes webhook calls to the endpoints (kube-apiserver `--enable-aggregator-routing`), so the
 target port is the one a firewall must open. A port here is the chart's default, left as is by
-the platform's values; the source beside each row says where it is set. Charts the platform
-does not install (cert-manager's webhook on 10250) have no row; nor do add-ons that serve no
+the platform's values; the source beside each row says where it is set. Add-ons that serve no
 webhook (Argo CD, Argo Rollouts, Falco, Loki, Tempo, the OpenTelemetry Collector, Sloth).
 """
 
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .addresses import (
+    CERT_MANAGER_NAMESPACE,
     EXTERNAL_SECRETS_NAMESPACE,
     GATEKEEPER_NAMESPACE,
     ISTIO_NAMESPACE,
@@ -90,6 +90,14 @@ WEBHOOKS: tuple[Webhook, ...] = (
         "https://linkerd.io/2/reference/cluster-configuration/ (GKE private clusters: "
         "8443 injector and sp-validator, 9443 policy validator)",
         when=_linkerd,
+    ),
+    Webhook(
+        "cert-manager",
+        CERT_MANAGER_NAMESPACE,
+        (10250,),
+        "the API server calls cert-manager's webhook (validation and defaulting of its resources, CRD conversion)",
+        "cert-manager chart values.yaml `webhook.securePort: 10250`",
+        pods={"app.kubernetes.io/name": "webhook", "app.kubernetes.io/component": "webhook"},
     ),
     Webhook(
         "kube-prometheus-stack",

@@ -13,6 +13,7 @@ from components.addresses import SERVICES_NAMESPACE
 from components.config import SERVICES, PlatformConfig, load_config
 from components.config.defaults import deep_merge
 from components.config.model import ServiceConfig
+from components.frontdoor.hosts import store_host
 
 CHART = Path(__file__).resolve().parent.parent / "charts" / "service"
 SHIPPED_ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")  # each has values/<env>.yaml
@@ -28,6 +29,7 @@ def passed_values(config: PlatformConfig, service: str) -> dict[str, Any]:
     """The values the ApplicationSet passes each service's Application (helm.valuesObject)."""
     services = cast("dict[str, ServiceConfig]", config.services)
     slo = services[service].slo
+    store = store_host(config)
     return {
         "service": service,
         "environment": config.environment,
@@ -36,6 +38,7 @@ def passed_values(config: PlatformConfig, service: str) -> dict[str, Any]:
         "slo": {"availability": slo.availability, "latencyP95Ms": slo.latency_p95_ms},
         "calls": list(services[service].calls),
         "calledBy": [caller for caller in SERVICES if service in services[caller].calls],
+        "ingress": {"host": store.name, "tlsCredentialName": store.tls_secret},
     }
 
 

@@ -68,6 +68,9 @@ class FakeManagedCluster(ClusterInfo):
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
         return None
 
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> None:
+        return None  # these add-ons ask for no zone
+
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         return {}
 

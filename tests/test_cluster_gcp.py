@@ -711,11 +711,18 @@ def test_a_shared_project_still_gives_each_environment_its_own_accounts_scoped_t
     prod = render_with("prod", tmp_path / "prod", shared, cloud="gcp")
     gsa = "gcp:serviceaccount/account:Account"
     assert {email_of(a) for a in of_type(dev, gsa)}.isdisjoint({email_of(a) for a in of_type(prod, gsa)})
-    # Add-on grants are on the one key or bucket, never project-wide: besides the cluster admins
-    # the config names, only the node account holds a project role.
+    # Add-on grants are on the one key, bucket or zone, never project-wide: besides the cluster
+    # admins the config names, only the node account holds a project role, and external-dns a
+    # custom role of the one permission Cloud DNS grants only per project (listing zone names).
     project_roles = of_type(prod, "gcp:projects/iAMMember:IAMMember")
+    custom = {
+        r["inputs"]["roleId"]: r["inputs"]["permissions"]
+        for r in of_type(prod, "gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
+    assert custom == {"prod_external_dns_zone_lister": ["dns.managedZones.list"]}
     assert {r["inputs"]["role"] for r in project_roles} - {CLUSTER_ADMIN_ROLE} == {
-        "roles/container.defaultNodeServiceAccount"
+        "roles/container.defaultNodeServiceAccount",
+        "projects/acme-store-shared/roles/prod_external_dns_zone_lister",
     }
 
 

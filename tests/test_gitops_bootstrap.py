@@ -108,6 +108,7 @@ def test_chart_values_carry_the_stack_facts_the_service_chart_expects():
         "slo": {"availability": 99.9, "latencyP95Ms": 300},
         "calls": ["auth", "inventory", "notification"],
         "calledBy": ["gateway"],
+        "ingress": {"host": "store.staging.acme.example", "tlsCredentialName": "store-staging-acme-example-tls"},
     }
 
 

@@ -75,6 +75,10 @@ def follows_the_mesh(name: str, path: str) -> bool:
         # Linkerd's control plane exports spans; only Istio has an ingress gateway
         or name.startswith("store-security-monitoring-allow-mesh-traces-")
         or name.startswith("store-security-store-allow-ingress-gateway-")
+        # the hosts' certificates land beside the mesh's gateway pods (Istio's ingress gateway)
+        or (name.startswith("store-front-door-") and name.endswith("-certificate"))
+        # external-dns publishes the gateway's hosts: installed where the mesh has a gateway
+        or name.startswith(("store-front-door-external-dns", "store-security-external-dns-"))
     )
 
 

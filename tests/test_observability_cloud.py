@@ -65,6 +65,9 @@ class _CloudCluster(ClusterInfo):
     def kms_key(self, name: str, purpose: str, parent: pulumi.Resource) -> None:
         return None
 
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> None:
+        return None  # these add-ons ask for no zone
+
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         return {}
 

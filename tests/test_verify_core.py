@@ -282,3 +282,28 @@ def test_render_full_writes_the_releases_objects_beside_the_programs(monkeypatch
     files = {p.name for p in (out / "manifests").iterdir()}
     assert "installed_deployment_istio-system_istiod.yaml" in files
     assert any(not f.startswith("installed_") for f in files)
+
+
+def _api_gateway(secret: str) -> dict[str, Any]:
+    listener = {"name": "https", "port": 443, "protocol": "HTTPS", "tls": {"certificateRefs": [{"name": secret}]}}
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "platform", "namespace": "store"},
+        "spec": {"gatewayClassName": "istio", "listeners": [listener]},
+    }
+
+
+def test_a_gateway_api_listener_whose_certificate_nothing_creates_is_found():
+    findings = wiring.check(_platform(_api_gateway("missing-tls")))
+    assert [f.rule for f in findings] == ["listener https: certificate Secret store/missing-tls does not exist"]
+
+
+def test_a_gateway_api_certificate_a_cert_manager_certificate_issues_counts_as_existing():
+    certificate = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "site", "namespace": "store"},
+        "spec": {"secretName": "site-tls"},
+    }
+    assert wiring.check(_platform(_api_gateway("site-tls"), certificate)) == []

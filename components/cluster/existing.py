@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config import PlatformConfig
-from .info import Bucket, ClusterInfo, Grant, KmsKey, Placement, ServiceAccountRef, WorkloadIdentity
+from .info import Bucket, ClusterInfo, DnsZone, Grant, KmsKey, Placement, ServiceAccountRef, WorkloadIdentity
 
 
 class ExistingCluster(pulumi.ComponentResource, ClusterInfo):
@@ -42,6 +42,9 @@ class ExistingCluster(pulumi.ComponentResource, ClusterInfo):
         return None
 
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
+        return None
+
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> DnsZone | None:
         return None
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:

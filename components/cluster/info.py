@@ -64,7 +64,36 @@ class SecretsRead:
     prefix: str
 
 
-Grant = KmsKeyUse | BucketReadWrite | SecretsRead
+@dataclass(frozen=True)
+class DnsZone:
+    """The stack's public zone in the cloud's DNS service (Route 53, Cloud DNS, Azure DNS), with
+    what a DNS-01 solver and external-dns need to address it."""
+
+    kind: Literal["route53", "clouddns", "azuredns"]
+    domain: str  # the zone's DNS name, without the trailing dot
+    # Route 53: hosted zone id; Cloud DNS: managed zone name; Azure DNS: the zone's resource name.
+    zone_id: pulumi.Output[str]
+    name_servers: pulumi.Output[list[str]]  # what the parent zone delegates to
+    region: str = ""  # aws
+    project: str = ""  # gcp
+    resource_group: pulumi.Output[str] | None = None  # azure
+    subscription_id: pulumi.Output[str] | None = None  # azure
+    tenant_id: pulumi.Output[str] | None = None  # azure
+
+
+@dataclass(frozen=True)
+class DnsRecordsWrite:
+    """Write records in one zone and no other. `record_types`: where the cloud can say it (Route 53
+    conditions), only these record types (cert-manager's DNS-01: TXT); empty: any type."""
+
+    zone: DnsZone
+    record_types: tuple[str, ...] = ()
+    # Also list the project's zones where the cloud grants that only project-wide (Cloud DNS:
+    # external-dns finds its zone by listing; read-only, roles/dns.reader).
+    list_zones: bool = False
+
+
+Grant = KmsKeyUse | BucketReadWrite | SecretsRead | DnsRecordsWrite
 
 
 @dataclass(frozen=True)
@@ -73,6 +102,9 @@ class WorkloadIdentity:
 
     service_account_annotations: pulumi.Output[dict[str, str]]
     pod_labels: dict[str, str] = field(default_factory=dict)  # Azure's webhook selects pods by label
+    # Azure: the managed identity's client id, which some clients name in their own config
+    # (cert-manager's azureDNS solver); None elsewhere.
+    client_id: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,11 @@ class ClusterInfo(ABC):
     @abstractmethod
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
         """An encrypted, private bucket; None where the cluster has no object storage (existing)."""
+
+    @abstractmethod
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> DnsZone | None:
+        """The stack's public zone `domain` in the cloud's DNS service, created here (protected in
+        prod); None where the cluster has no cloud DNS (existing: no records, self-signed certificates)."""
 
     @abstractmethod
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:

@@ -35,6 +35,11 @@ _COMMON: dict[str, Any] = {
 }
 
 
+def _domain(environment: str) -> str:
+    """The stack's DNS zone: prod at the apex of the public domain, the others delegated below it."""
+    return "acme.example" if environment == "prod" else f"{environment}.acme.example"
+
+
 def _gitops(environment: str, *, developers: str | None) -> dict[str, Any]:
     """Argo CD per environment: local admin where there is no SSO (dev, local); elsewhere sign-in
     only through the identity provider, developers allowed to sync (staging) or only to look (prod)."""
@@ -48,7 +53,7 @@ def _gitops(environment: str, *, developers: str | None) -> dict[str, Any]:
         else None
     )
     return {
-        "domain": f"argocd.{environment}.acme.example",
+        "domain": f"argocd.{_domain(environment)}",
         "localAdmin": sso is None,
         "sso": sso,
         "slackChannel": f"#store-deploys-{environment}",
@@ -57,6 +62,7 @@ def _gitops(environment: str, *, developers: str | None) -> dict[str, Any]:
 
 _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "dev": {
+        "dns": {"domain": _domain("dev")},
         # Every request traced where traffic is light; a sample where the collector would drown.
         "mesh": {"tracingSamplingPercent": 100},
         "gitops": _gitops("dev", developers=None),
@@ -73,6 +79,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "warn"},
     },
     "staging": {
+        "dns": {"domain": _domain("staging")},
         "mesh": {"tracingSamplingPercent": 10},
         "gitops": _gitops("staging", developers="deployer"),
         "cluster": {
@@ -87,6 +94,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "dryrun"},
     },
     "prod": {
+        "dns": {"domain": _domain("prod")},
         "mesh": {"tracingSamplingPercent": 100},  # every trace reaches the collector, which tail-samples
         "gitops": _gitops("prod", developers="readonly"),
         "cluster": {
@@ -105,6 +113,7 @@ _BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
         "policy": {"enforcement": "deny"},
     },
     "local": {
+        "dns": {"domain": _domain("local")},
         "mesh": {"tracingSamplingPercent": 100},
         "gitops": _gitops("local", developers=None),
         "cloud": "existing",

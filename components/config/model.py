@@ -162,6 +162,24 @@ class OidcConfig(Section):
         return issuer
 
 
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+
+
+class DnsConfig(Section):
+    domain: str = Field(
+        description="The stack's DNS zone: the platform's hosts (store, argocd, grafana) are named under it, "
+        "its certificates are issued for them and (on a cloud) the platform creates the zone and writes "
+        "their records; delegate it from the parent zone with the exported name servers"
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _zone_name(cls, domain: str) -> str:
+        if not HOST_NAME.fullmatch(domain) or len(domain) > 200:
+            raise ValueError(f"'{domain}' is not a DNS zone name; write it like dev.acme.example (no scheme, no dot)")
+        return domain
+
+
 class GitOpsConfig(Section):
     repo_url: str = Field(description="Git repository Argo CD deploys the services from")
     target_revision: str = Field(min_length=1, description="Branch, tag or commit to track")
@@ -175,7 +193,7 @@ class GitOpsConfig(Section):
     @field_validator("domain")
     @classmethod
     def _host_name(cls, domain: str) -> str:
-        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", domain):
+        if not HOST_NAME.fullmatch(domain):
             raise ValueError(f"'{domain}' is not a host name; write it like argocd.dev.acme.example (no scheme)")
         return domain
 
@@ -257,6 +275,7 @@ class PlatformConfig(Section):
         description="Azure subscription the stack deploys into (cloud: azure); unset: the Azure login's subscription",
     )
     cluster: ClusterConfig
+    dns: DnsConfig
     mesh: MeshConfig
     gitops: GitOpsConfig
     observability: ObservabilityConfig

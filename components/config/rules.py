@@ -34,6 +34,7 @@ from .clouds import (
     translate_machine_type,
 )
 from .errors import Problem
+from .model import HOST_NAME
 
 P = "platform"
 
@@ -284,6 +285,18 @@ def _argocd_sign_in(raw: dict) -> Iterator[Problem]:
         )
 
 
+def _hosts_in_zone(raw: dict) -> Iterator[Problem]:
+    """Argo CD's host gets its certificate and DNS record in the stack's zone: it must be under it."""
+    domain, host = _get(raw, "dns", "domain"), _get(raw, "gitops", "domain")
+    if not isinstance(domain, str) or not HOST_NAME.fullmatch(domain):
+        return  # a malformed zone is reported by the model, once
+    if isinstance(host, str) and HOST_NAME.fullmatch(host) and not host.endswith(f".{domain}"):
+        yield Problem(
+            f"{P}.gitops.domain",
+            f"'{host}' is outside the stack's zone dns.domain ({domain}); use a host under it, e.g. argocd.{domain}",
+        )
+
+
 def _gke_pod_addresses(raw: dict) -> Iterator[Problem]:
     cidr = _get(raw, "cluster", "networkCidr")
     maxima = [_get(raw, "cluster", "nodePools", pool, "max") for pool in ("system", "workloads")]
@@ -375,6 +388,7 @@ RULES: tuple[Callable[[dict], Iterator[Problem]], ...] = (
     _prod_capacity,
     _head_sampling,
     _argocd_sign_in,
+    _hosts_in_zone,
     _gke_pod_addresses,
     _charts,
     _slo_windows,

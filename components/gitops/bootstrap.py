@@ -11,6 +11,7 @@ from typing import Any
 
 from ..addresses import ARGOCD_NAMESPACE, IN_CLUSTER_API, SERVICES_NAMESPACE
 from ..config import PlatformConfig
+from ..frontdoor.hosts import store_host
 from .projects import BOOTSTRAP_PROJECT, SERVICES_PROJECT
 
 SERVICE_CHART_PATH = "charts/service"
@@ -70,12 +71,17 @@ def called_by(config: PlatformConfig) -> dict[str, list[str]]:
 def service_elements(config: PlatformConfig) -> list[dict[str, Any]]:
     """One list-generator element per service: what its chart values need from the stack."""
     callers = called_by(config)
+    # The public host and its certificate's Secret (components/frontdoor): every element carries
+    # them (the template reads the same keys for all), the chart uses them for the gateway only.
+    store = store_host(config)
+    ingress = {"host": store.name, "tlsCredentialName": store.tls_secret}
     return [
         {
             "service": name,
             "calls": list(service.calls),
             "calledBy": callers[name],
             "slo": {"availability": service.slo.availability, "latencyP95Ms": service.slo.latency_p95_ms},
+            "ingress": dict(ingress),
         }
         for name, service in config.services.items()
     ]
@@ -94,6 +100,7 @@ _VALUES_PATCH = """spec:
         slo: {{ toJson .slo }}
         calls: {{ toJson .calls }}
         calledBy: {{ toJson .calledBy }}
+        ingress: {{ toJson .ingress }}
 """
 
 

@@ -20,6 +20,8 @@ from ..addresses import (
     ALERTMANAGER,
     ARGO_ROLLOUTS_NAMESPACE,
     ARGOCD_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    EXTERNAL_DNS_NAMESPACE,
     EXTERNAL_SECRETS_NAMESPACE,
     FALCO_NAMESPACE,
     GATEKEEPER_NAMESPACE,
@@ -140,6 +142,8 @@ API_CLIENTS = (
     EXTERNAL_SECRETS_NAMESPACE,
     GATEKEEPER_NAMESPACE,
     KARPENTER_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    EXTERNAL_DNS_NAMESPACE,
 )
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
 # What Prometheus scrapes in each namespace (its ServiceMonitors and PodMonitors): named ports
@@ -149,6 +153,8 @@ PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
 SCRAPED: tuple[tuple[str, tuple[Port, ...], Callable[[PlatformConfig], bool]], ...] = (
     (ARGO_ROLLOUTS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (ARGOCD_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (CERT_MANAGER_NAMESPACE, (("TCP", "http-metrics"),), lambda _: True),
+    (EXTERNAL_DNS_NAMESPACE, (("TCP", "http"),), lambda _: True),
     (EXTERNAL_SECRETS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (FALCO_NAMESPACE, (("TCP", 8765),), lambda _: True),
     (GATEKEEPER_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
@@ -158,6 +164,7 @@ SCRAPED: tuple[tuple[str, tuple[Port, ...], Callable[[PlatformConfig], bool]], .
     (SERVICES_NAMESPACE, (("TCP", "metrics"), ("TCP", "linkerd-admin")), lambda config: _linkerd(config)),
     (VAULT_NAMESPACE, (("TCP", VAULT.port),), lambda _: True),
 )
+CERT_MANAGER_CONTROLLER = {"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller"}
 OTEL_COLLECTOR_PODS = {"app.kubernetes.io/name": "opentelemetry-collector", "component": "standalone-collector"}
 
 FLOWS: tuple[Flow, ...] = (
@@ -424,7 +431,41 @@ FLOWS: tuple[Flow, ...] = (
             (VAULT_NAMESPACE, _on_cloud),
             (MONITORING_NAMESPACE, _on_cloud),
             (EXTERNAL_SECRETS_NAMESPACE, lambda config: config.secrets.backend == "aws-secrets-manager"),
+            (CERT_MANAGER_NAMESPACE, _on_cloud),
+            (EXTERNAL_DNS_NAMESPACE, _on_cloud),
         )
+    ),
+    # Certificates: ACME with DNS-01 in the stack's zone (cloud stacks; local is self-signed)
+    Flow(
+        "allow-acme",
+        CERT_MANAGER_NAMESPACE,
+        "egress",
+        ANYWHERE,
+        HTTPS,
+        "cert-manager orders certificates from Let's Encrypt and writes the DNS-01 TXT records through the "
+        "cloud's DNS API (and the cloud's STS for its workload identity)",
+        pods=CERT_MANAGER_CONTROLLER,
+        when=_on_cloud,
+    ),
+    Flow(
+        "allow-dns-api",
+        EXTERNAL_DNS_NAMESPACE,
+        "egress",
+        ANYWHERE,
+        HTTPS,
+        "external-dns writes the platform hosts' records through the cloud's DNS API (and its STS)",
+        when=_on_cloud,
+    ),
+    Flow(
+        "allow-dns01-self-check",
+        CERT_MANAGER_NAMESPACE,
+        "egress",
+        ANYWHERE,
+        DNS,
+        "before answering a challenge cert-manager checks that the TXT record is visible on the zone's "
+        "authoritative name servers, which it queries directly",
+        pods=CERT_MANAGER_CONTROLLER,
+        when=_on_cloud,
     ),
     Flow(
         "allow-secrets-manager",

@@ -42,6 +42,9 @@ PLATFORM_REGISTRIES: dict[str, tuple[str, ...]] = {
     "jaegertracing/": ("jaeger (the chart writes the image without the docker.io host)",),
     "ghcr.io/slok/": ("sloth",),
     "public.ecr.aws/karpenter/": ("karpenter controller (EKS)",),
+    # Only cert-manager's own images in the shared quay.io/jetstack namespace (the ACME solver is
+    # HTTP-01's and never runs: the issuers answer DNS-01).
+    "quay.io/jetstack/cert-manager-": ("cert-manager controller, webhook, cainjector",),
 }
 
 

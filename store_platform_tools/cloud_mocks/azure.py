@@ -140,3 +140,14 @@ def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
     }
     value = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()
     return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+
+
+@computed_outputs("azure-native:dns:Zone")
+def _dns_zone(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    zone = inputs.get("zoneName", name)
+    group = inputs.get("resourceGroupName")
+    return {
+        "name": zone,
+        "id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/Microsoft.Network/dnszones/{zone}",
+        "nameServers": [f"ns{i}-01.azure-dns.{tld}." for i, tld in enumerate(("com", "net", "org", "info"), start=1)],
+    }

@@ -135,3 +135,19 @@ def _service_identity(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     domain = SERVICE_AGENT_DOMAINS.get(inputs["service"], "gcp-sa-" + inputs["service"].split(".", 1)[0])
     email = f"service-{PROJECT_NUMBER}@{domain}.iam.gserviceaccount.com"
     return {"email": email, "member": f"serviceAccount:{email}"}
+
+
+@computed_outputs("gcp:dns/managedZone:ManagedZone")
+def _managed_zone(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    zone = inputs.get("name", name)
+    return {
+        "name": zone,
+        "id": f"projects/{_project(inputs)}/managedZones/{zone}",
+        "nameServers": [f"ns-cloud-a{i}.googledomains.com." for i in range(1, 5)],
+    }
+
+
+@computed_outputs("gcp:projects/iAMCustomRole:IAMCustomRole")
+def _custom_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    role = f"projects/{_project(inputs)}/roles/{inputs.get('roleId', name)}"
+    return {"name": role, "id": role}

@@ -8,6 +8,7 @@ test hooks left out, namespaced objects placed in the release namespace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,9 +148,16 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+# How Helm splits a rendered template into documents (releaseutil.SplitManifests): a `---` at a
+# line start ends a document even when a comment follows on the same line (`---# note`), which a
+# YAML parser reads as a scalar, not a separator (cert-manager's rbac.yaml does this).
+_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+
+
 def parse_manifests(text: str, source: str, path: str) -> list[KubeObject]:
     objects = []
-    for doc in yaml.load_all(text, Loader=_Loader):
+    docs = (yaml.load(part, Loader=_Loader) for part in _SEPARATOR.split(text) if part.strip())
+    for doc in docs:
         if not isinstance(doc, dict) or not doc.get("kind"):
             continue
         if doc["kind"].endswith("List") and "items" in doc:

@@ -384,6 +384,7 @@ class Deriver:
                             port = (d.get("port") or {}).get("number")
                             for source in sources:
                                 flows += self.to_service(source, target_ns, target, port, f"{vs.ref} via {gateway.ref}")
+        flows += self.gateway_api_routes()
         for key, service in self.services.items():
             obj = self.objects.get("Service", key[0], key[1])
             if obj is not None and obj.spec.get("type") == "LoadBalancer":
@@ -391,6 +392,41 @@ class Deriver:
                     flows += [
                         Flow(self.ends.internet, b, p, f"{obj.ref} is a load balancer") for b, p in service.targets(sp)
                     ]
+        return flows
+
+    def gateway_pods(self, gateway: KubeObject) -> list[Endpoint]:
+        """The pods serving a Gateway API Gateway bound to an existing deployment (Istio's manual
+        deployment: the Gateway's Hostname address is that deployment's Service)."""
+        pods: list[Endpoint] = []
+        for address in gateway.spec.get("addresses") or []:
+            if address.get("type") != "Hostname":
+                continue
+            for ns, name, _ in self.references(address["value"]):
+                service = self.objects.get("Service", ns, name)
+                selector = (service.spec.get("selector") if service else None) or {}
+                if selector:
+                    pods += self.pods_matching(ns, {"matchLabels": selector})
+        return pods
+
+    def gateway_api_routes(self) -> list[Flow]:
+        """Each HTTPRoute's backends, from the pods of the Gateways it attaches to."""
+        flows: list[Flow] = []
+        gateways = {
+            (g.namespace, g.name): g for g in self.objects.of_kind("Gateway") if g.group == "gateway.networking.k8s.io"
+        }
+        for route in self.objects.of_kind("HTTPRoute"):
+            for parent in route.spec.get("parentRefs") or []:
+                gateway = gateways.get((parent.get("namespace", route.namespace), parent["name"]))
+                if gateway is None:
+                    continue
+                for source in self.gateway_pods(gateway):
+                    for rule in route.spec.get("rules") or []:
+                        for backend in rule.get("backendRefs") or []:
+                            if backend.get("kind", "Service") != "Service":
+                                continue
+                            ns = backend.get("namespace", route.namespace)
+                            reason = f"{route.ref} via {gateway.ref}"
+                            flows += self.to_service(source, ns, backend["name"], backend.get("port"), reason)
         return flows
 
     def service_calls(self) -> list[Flow]:

@@ -15,7 +15,7 @@ from pulumi_azure_native import authorization, containerservice, resources
 
 from ...config import PlatformConfig
 from ...tags import standard_tags
-from ..info import Bucket, ClusterInfo, Grant, KmsKey, ServiceAccountRef, WorkloadIdentity
+from ..info import Bucket, ClusterInfo, DnsZone, Grant, KmsKey, ServiceAccountRef, WorkloadIdentity
 from . import facilities
 from .azure import AzureScope
 from .control_plane import build_control_plane, build_key_vault
@@ -128,6 +128,9 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
 
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket:
         return facilities.bucket(name, purpose, parent, self._config, self._azure, self._network)
+
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> DnsZone | None:
+        return facilities.dns_zone(name, domain, parent, self._azure)
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         # Internet-facing is the cloud provider's default; internal puts the frontend in the node subnet.

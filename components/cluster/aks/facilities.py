@@ -8,11 +8,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
-from pulumi_azure_native import keyvault, managedidentity, storage
+from pulumi_azure_native import dns, keyvault, managedidentity, storage
 
 from ...config import PlatformConfig
-from ..info import Bucket, BucketReadWrite, Grant, KmsKey, KmsKeyUse, SecretsRead, ServiceAccountRef, WorkloadIdentity
-from .azure import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, AzureScope, slug
+from ..info import (
+    Bucket,
+    BucketReadWrite,
+    DnsRecordsWrite,
+    DnsZone,
+    Grant,
+    KmsKey,
+    KmsKeyUse,
+    SecretsRead,
+    ServiceAccountRef,
+    WorkloadIdentity,
+)
+from .azure import DNS_ZONE_CONTRIBUTOR, KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, AzureScope, slug
 from .network import Network
 
 # The audience Entra ID expects in a federated service-account token
@@ -58,6 +69,7 @@ def workload_identity(
     return WorkloadIdentity(
         service_account_annotations=identity.client_id.apply(lambda client_id: {CLIENT_ID_ANNOTATION: client_id}),
         pod_labels=dict(USE_LABEL),
+        client_id=identity.client_id,
     )
 
 
@@ -79,6 +91,13 @@ def _scope(grant: Grant, azure: AzureScope) -> tuple[str, pulumi.Input[str]]:
             bucket.name,
         )
         return STORAGE_BLOB_DATA_CONTRIBUTOR, container_id
+    if isinstance(grant, DnsRecordsWrite):
+        if grant.zone.kind != "azuredns" or grant.zone.resource_group is None:
+            raise ValueError(f"an AKS identity cannot write a {grant.zone.kind} zone; ask this cluster's dns_zone")
+        zone_id = pulumi.Output.concat(
+            azure.resource_group.id, "/providers/Microsoft.Network/dnsZones/", grant.zone.zone_id
+        )
+        return DNS_ZONE_CONTRIBUTOR, zone_id
     if isinstance(grant, SecretsRead):
         raise ValueError(
             f"SecretsRead ({grant.prefix}) reads AWS Secrets Manager, which AKS does not have; "
@@ -186,3 +205,25 @@ def bucket(
         opts=azure.options(parent),
     )
     return Bucket(kind="azure", name=container.name, region=azure.location, account=account.name)
+
+
+def dns_zone(name: str, domain: str, parent: pulumi.Resource, azure: AzureScope) -> DnsZone:
+    """A public Azure DNS zone for the stack's domain in the stack's resource group. Protected in prod."""
+    zone = dns.Zone(
+        f"{name}-zone",
+        zone_name=domain,
+        resource_group_name=azure.resource_group.name,
+        location="global",  # DNS zones are global resources
+        zone_type=dns.ZoneType.PUBLIC,
+        tags=azure.tags,
+        opts=azure.options(parent, protect=azure.protect),
+    )
+    return DnsZone(
+        kind="azuredns",
+        domain=domain,
+        zone_id=zone.name,
+        name_servers=zone.name_servers.apply(lambda servers: list(servers or [])),
+        resource_group=azure.resource_group.name,
+        subscription_id=azure.client.subscription_id,
+        tenant_id=azure.client.tenant_id,
+    )

@@ -25,6 +25,7 @@ from ..info import (
     SYSTEM_POOL_TAINT,
     Bucket,
     ClusterInfo,
+    DnsZone,
     Grant,
     KmsKey,
     Placement,
@@ -125,6 +126,9 @@ class EksCluster(pulumi.ComponentResource, ClusterInfo):
 
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
         return facilities.bucket(name, purpose, self.config, self._opts(parent))
+
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> DnsZone | None:
+        return facilities.dns_zone(name, domain, self.config, self._opts(parent))
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         return facilities.load_balancer_annotations(internal)

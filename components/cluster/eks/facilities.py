@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...config import PlatformConfig
-from ..info import Bucket, Grant, KmsKey, ServiceAccountRef, WorkloadIdentity
+from ..info import Bucket, DnsZone, Grant, KmsKey, ServiceAccountRef, WorkloadIdentity
 from .iam import IRSA_ANNOTATION, OidcProvider, grant_statements, irsa_role, policy_document
 
 # S3 appends a 26-character unique suffix to a bucket prefix; bucket names stop at 63.
@@ -162,6 +162,21 @@ def tls_only_policy(bucket_arn: str) -> str:
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ]
+    )
+
+
+def dns_zone(name: str, domain: str, config: PlatformConfig, opts: pulumi.ResourceOptions) -> DnsZone:
+    """A public Route 53 hosted zone for the stack's domain. Protected in prod (its name servers
+    are delegated from the parent zone); elsewhere a destroy removes the records external-dns left."""
+    zone = aws.route53.Zone(
+        f"{name}-zone",
+        name=domain,
+        comment=f"{config.name_prefix}: the platform's hosts (records written by external-dns)",
+        force_destroy=not config.is_prod,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=config.is_prod)),
+    )
+    return DnsZone(
+        kind="route53", domain=domain, zone_id=zone.zone_id, name_servers=zone.name_servers, region=config.region
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..info import BucketReadWrite, Grant, KmsKeyUse, SecretsRead, ServiceAccountRef
+from ..info import BucketReadWrite, DnsRecordsWrite, Grant, KmsKeyUse, SecretsRead, ServiceAccountRef
 
 # Every region config accepts (components/config/clouds.py) is in the commercial partition.
 PARTITION = "aws"
@@ -81,6 +81,32 @@ def secrets_read_statements(region: str, account_id: str, prefix: str) -> list[S
     ]
 
 
+def dns_records_statements(zone_id: str, record_types: Sequence[str] = ()) -> list[Statement]:
+    """Change and list the records of one hosted zone (optionally only `record_types`), follow the
+    change until it is in sync, and list the account's zones: ListHostedZones and GetChange take
+    no zone resource in IAM (https://docs.aws.amazon.com/service-authorization/latest/reference/
+    list_amazonroute53.html), so they go on "*"; they reveal zone names only, never records."""
+    change: Statement = {
+        "Effect": "Allow",
+        "Action": ["route53:ChangeResourceRecordSets"],
+        "Resource": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+    }
+    if record_types:
+        change["Condition"] = {
+            "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": list(record_types)}
+        }
+    return [
+        change,
+        {
+            "Effect": "Allow",
+            "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResource"],
+            "Resource": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+        },
+        {"Effect": "Allow", "Action": ["route53:GetChange"], "Resource": f"arn:{PARTITION}:route53:::change/*"},
+        {"Effect": "Allow", "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"], "Resource": "*"},
+    ]
+
+
 def grant_statements(grant: Grant, region: str, account_id: pulumi.Output[str]) -> pulumi.Output[list[Statement]]:
     """The policy statements one grant stands for (its resource names are still Outputs here)."""
     if isinstance(grant, KmsKeyUse):
@@ -89,6 +115,9 @@ def grant_statements(grant: Grant, region: str, account_id: pulumi.Output[str]) 
         return grant.bucket.name.apply(bucket_read_write_statements)
     if isinstance(grant, SecretsRead):
         return account_id.apply(lambda account: secrets_read_statements(region, account, grant.prefix))
+    if isinstance(grant, DnsRecordsWrite):
+        types = grant.record_types
+        return grant.zone.zone_id.apply(lambda zone_id: dns_records_statements(zone_id, types))
     raise TypeError(f"no IAM statements for grant {grant!r}")
 
 

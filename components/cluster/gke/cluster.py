@@ -18,6 +18,7 @@ from ..info import (
     SYSTEM_POOL_TAINT,
     Bucket,
     ClusterInfo,
+    DnsZone,
     Grant,
     KmsKey,
     Placement,
@@ -35,7 +36,7 @@ from .node_pools import build_node_pool, default_pool_node_config, node_service_
 # resource that calls one waits for all of them: in a fresh project they are enabled in the same
 # run, and a call before that fails with SERVICE_DISABLED. Left enabled on destroy: other stacks
 # or people may use the project too.
-APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage", "cloudresourcemanager")
+APIS = ("compute", "container", "cloudkms", "iam", "iamcredentials", "storage", "cloudresourcemanager", "dns")
 # Google's service agents that encrypt with the stack's keys: GKE (etcd), Compute Engine (disks).
 SERVICE_AGENTS = ("container", "compute")
 STORAGE_CLASS = "store-encrypted"
@@ -229,6 +230,11 @@ class GkeCluster(pulumi.ComponentResource, ClusterInfo):
     def bucket(self, name: str, purpose: str, parent: pulumi.Resource) -> Bucket | None:
         return facilities.bucket(
             name, purpose, parent, config=self._config, provider=self.gcp_provider, apis=self._apis
+        )
+
+    def dns_zone(self, name: str, domain: str, parent: pulumi.Resource) -> DnsZone | None:
+        return facilities.dns_zone(
+            name, domain, parent, config=self._config, provider=self.gcp_provider, apis=self._apis
         )
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:

@@ -10,7 +10,18 @@ import pulumi_gcp as gcp
 
 from ...config import PlatformConfig
 from ...tags import standard_tags
-from ..info import Bucket, BucketReadWrite, Grant, KmsKey, KmsKeyUse, SecretsRead, ServiceAccountRef, WorkloadIdentity
+from ..info import (
+    Bucket,
+    BucketReadWrite,
+    DnsRecordsWrite,
+    DnsZone,
+    Grant,
+    KmsKey,
+    KmsKeyUse,
+    SecretsRead,
+    ServiceAccountRef,
+    WorkloadIdentity,
+)
 from .control_plane import workload_pool
 from .keys import crypto_key, grant_key_use
 from .names import gcp_name, service_account_id
@@ -22,6 +33,12 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 BUCKET_READ_WRITE = ("roles/storage.objectAdmin", "roles/storage.legacyBucketReader")
 # Vault's gcpckms seal reads the key's metadata (cloudkms.cryptoKeys.get) besides using it.
 KEY_VIEWER = "roles/cloudkms.viewer"
+# Records in one managed zone: granted on the zone itself, not the project
+# (https://cloud.google.com/dns/docs/zones/iam-per-resource-zones).
+DNS_ZONE_ROLE = "roles/dns.admin"
+# external-dns finds its zone by listing the project's zones, which Cloud DNS grants only on the
+# project: a custom role of that one permission (zone names, no records), not roles/dns.reader.
+DNS_ZONE_LIST_PERMISSIONS = ["dns.managedZones.list"]
 # Objects an add-on's own retention should already have removed go this many days later.
 BUCKET_GRACE_DAYS = 7
 
@@ -84,6 +101,35 @@ def workload_identity(
                 gcp.storage.BucketIAMMember(
                     f"{name}-bucket-{i}{suffix}",
                     gcp.storage.BucketIAMMemberArgs(bucket=grant.bucket.name, role=role, member=google_account.member),
+                    opts=opts,
+                )
+        elif isinstance(grant, DnsRecordsWrite):
+            gcp.dns.DnsManagedZoneIamMember(
+                f"{name}-dns-{i}",
+                gcp.dns.DnsManagedZoneIamMemberArgs(
+                    managed_zone=grant.zone.zone_id,
+                    project=grant.zone.project,
+                    role=DNS_ZONE_ROLE,
+                    member=google_account.member,
+                ),
+                opts=opts,
+            )
+            if grant.list_zones:
+                lister = gcp.projects.IAMCustomRole(
+                    f"{name}-dns-{i}-lister",
+                    gcp.projects.IAMCustomRoleArgs(
+                        role_id=f"{config.environment}_{account.name}_zone_lister".replace("-", "_"),
+                        title=f"{config.name_prefix} {account.name}: list DNS zones",
+                        permissions=DNS_ZONE_LIST_PERMISSIONS,
+                        project=grant.zone.project,
+                    ),
+                    opts=opts,
+                )
+                gcp.projects.IAMMember(
+                    f"{name}-dns-{i}-list",
+                    gcp.projects.IAMMemberArgs(
+                        project=grant.zone.project, role=lister.name, member=google_account.member
+                    ),
                     opts=opts,
                 )
     return WorkloadIdentity(
@@ -151,3 +197,32 @@ def bucket(
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod, depends_on=list(apis)),
     )
     return Bucket(kind="gcs", name=created.name, region=config.region)
+
+
+def dns_zone(
+    name: str,
+    domain: str,
+    parent: pulumi.Resource,
+    *,
+    config: PlatformConfig,
+    provider: gcp.Provider,
+    apis: Sequence[pulumi.Resource],
+) -> DnsZone:
+    """A public Cloud DNS managed zone for the stack's domain, DNSSEC on. Protected in prod."""
+    zone = gcp.dns.ManagedZone(
+        f"{name}-zone",
+        gcp.dns.ManagedZoneArgs(
+            name=gcp_name(f"{config.name_prefix}-zone"),
+            dns_name=f"{domain}.",
+            description=f"{config.name_prefix}: the platform's hosts (records written by external-dns)",
+            project=config.gcp_project_id,
+            visibility="public",
+            dnssec_config=gcp.dns.ManagedZoneDnssecConfigArgs(state="on"),
+            force_destroy=not config.is_prod,
+            labels=standard_tags(config),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=config.is_prod, depends_on=list(apis)),
+    )
+    return DnsZone(
+        kind="clouddns", domain=domain, zone_id=zone.name, name_servers=zone.name_servers, project=config.gcp_project_id
+    )

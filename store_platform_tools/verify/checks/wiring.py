@@ -26,6 +26,7 @@ def check(platform: Platform) -> list[Finding]:
         *_services(platform),
         *_istio(platform, made),
         *_http_routes(platform.objects),
+        *_gateway_api_certificates(platform.objects, made),
         *_mounts(platform, made),
         *_network_policies(platform),
         *_monitors(platform),
@@ -110,6 +111,25 @@ def _istio(platform: Platform, made: ControllerMade) -> Iterable[Finding]:
 
 def _is_cluster_host(host: str) -> bool:
     return "." not in host or host.endswith((".svc", ".svc.cluster.local")) or host.count(".") == 1
+
+
+def _gateway_api_certificates(objects: ObjectSet, made: ControllerMade) -> Iterable[Finding]:
+    """Every Secret a Gateway API Gateway's HTTPS listener serves exists (or a controller makes it)."""
+    for gw in objects.of_kind("Gateway"):
+        if gw.group != "gateway.networking.k8s.io":
+            continue
+        for listener in gw.spec.get("listeners") or []:
+            for ref in (listener.get("tls") or {}).get("certificateRefs") or []:
+                if ref.get("kind", "Secret") != "Secret":
+                    continue
+                ns = ref.get("namespace", gw.namespace)
+                if not _exists(objects, made, "Secret", ns, ref["name"]):
+                    yield Finding(
+                        "wiring",
+                        gw.describe(),
+                        f"listener {listener.get('name')}: certificate Secret {ns}/{ref['name']} does not exist",
+                        "issue it with a cert-manager Certificate in the Gateway's namespace",
+                    )
 
 
 def _http_routes(objects: ObjectSet) -> Iterable[Finding]:
