@@ -138,6 +138,7 @@ def _render(args: argparse.Namespace) -> int:
         out = args.out or project_dir / "out" / (args.stack + (f"-{args.cloud}" if args.cloud else ""))
         installed = []
         if args.full:
+            from .verify.cluster_baseline import SOURCE as CLUSTER_SOURCE
             from .verify.run import platform_of
 
             platform = platform_of(result, stack, _charts_dir(project_dir, args.charts), project_dir)
@@ -145,12 +146,13 @@ def _render(args: argparse.Namespace) -> int:
                 print(f"store-platform: {refusal}", file=sys.stderr)
             if platform.refused:
                 return 1
-            installed = [o for o in platform.objects if o.source != "program"]
+            # What the stack makes run beyond its own objects; the cluster's stand-ins are not its.
+            installed = [o for o in platform.objects if o.source not in ("program", CLUSTER_SOURCE)]
         render.write(result, stack, out, installed)
         print(render.summary(result, stack, out))
         if args.full:
             print(
-                f"full render: {len(installed)} more objects installed by the releases and Argo CD -> {out}/manifests"
+                f"full render: {len(installed)} more objects (releases, Argo CD, operators) -> {out}/manifests"
             )
         return 0
 

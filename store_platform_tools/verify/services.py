@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
+from components.addresses import IN_CLUSTER_API
+
 from .fullrender import HelmRefused, render_chart
 from .objects import KubeObject, selector_matches
 
-IN_CLUSTER = "https://kubernetes.default.svc"
 CLUSTER_SECRET_LABEL = "argocd.argoproj.io/secret-type"
 _ACTION = re.compile(r"{{-?\s*(.*?)\s*-?}}")
 
@@ -34,7 +35,7 @@ def cluster_params(secret: KubeObject) -> dict[str, Any]:
     return {
         "name": secret.name,
         "nameNormalized": secret.name,
-        "server": server if server and server != "[secret]" else IN_CLUSTER,
+        "server": server if server and server != "[secret]" else IN_CLUSTER_API,
         "metadata": {"labels": secret.labels, "annotations": secret.annotations},
     }
 

@@ -23,7 +23,12 @@ class Made:
 
 CONTROLLER_MADE: tuple[Made, ...] = (
     Made("ConfigMap", "*", "kube-root-ca.crt", "kube-controller-manager (root CA publisher, every namespace)"),
-    Made("Secret", "*", "*-admission", "kube-webhook-certgen Job of kube-prometheus-stack (pre-install hook)"),
+    Made(
+        "Secret",
+        "monitoring",
+        "kube-prometheus-stack-admission",
+        "kube-webhook-certgen Job of kube-prometheus-stack (pre-install hook)",
+    ),
     Made("Secret", "argocd", "argocd-redis", "argo-cd's redis-secret-init Job (pre-install hook)"),
     Made("Secret", "gatekeeper-system", "gatekeeper-webhook-server-cert", "gatekeeper's cert-controller"),
     Made("Secret", "external-secrets", "external-secrets-webhook", "external-secrets' cert-controller"),
