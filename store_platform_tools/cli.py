@@ -151,9 +151,7 @@ def _render(args: argparse.Namespace) -> int:
         render.write(result, stack, out, installed)
         print(render.summary(result, stack, out))
         if args.full:
-            print(
-                f"full render: {len(installed)} more objects (releases, Argo CD, operators) -> {out}/manifests"
-            )
+            print(f"full render: {len(installed)} more objects (releases, Argo CD, operators) -> {out}/manifests")
         return 0
 
     return _guarded(args, body, preview=args.preview)
