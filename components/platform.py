@@ -50,16 +50,15 @@ class Platform(pulumi.ComponentResource):
         )
         crds = self.observability.monitoring_crds
         # Mesh, GitOps and security do not wait for each other: they install in parallel.
-        self.mesh = Mesh(f"{name}-mesh", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
-        self.front_door = FrontDoor(
-            f"{name}-front-door",
-            config,
-            self.cluster,
-            # The certificates' Secrets go where the gateway pods run (Istio's ingress gateway).
-            self.mesh.namespaces.get(INGRESS_NAMESPACE),
-            crds,
-            pulumi.ResourceOptions(parent=self),
-        )
+        # The front door installs cert-manager, which issues Linkerd's identity issuer, so on
+        # Linkerd it is declared first; on Istio its certificates' Secrets go where the gateway
+        # pods run (Istio's ingress gateway namespace), so the mesh is declared first.
+        if config.mesh.provider == "linkerd":
+            self.front_door = self._front_door(name, config, None, crds)
+            self.mesh = self._mesh(name, config, secrets, crds)
+        else:
+            self.mesh = self._mesh(name, config, secrets, crds)
+            self.front_door = self._front_door(name, config, self.mesh.namespaces.get(INGRESS_NAMESPACE), crds)
         self.gitops = GitOps(f"{name}-gitops", config, secrets, self.cluster, crds, pulumi.ResourceOptions(parent=self))
         self.security = Security(
             f"{name}-security",
@@ -75,9 +74,22 @@ class Platform(pulumi.ComponentResource):
                 **self.front_door.namespaces,
             },
             monitoring_crds=crds,
+            cert_manager=self.front_door.release,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"clusterName": self.cluster.name})
+
+    def _front_door(
+        self, name: str, config: PlatformConfig, gateway: k8s.core.v1.Namespace | None, crds: pulumi.Resource
+    ) -> FrontDoor:
+        return FrontDoor(f"{name}-front-door", config, self.cluster, gateway, crds, pulumi.ResourceOptions(parent=self))
+
+    def _mesh(self, name: str, config: PlatformConfig, secrets: Secrets, crds: pulumi.Resource) -> Mesh:
+        # Only Linkerd's identity needs cert-manager; Istio's istiod is its own CA.
+        cert_manager = [self.front_door.release] if config.mesh.provider == "linkerd" else []
+        return Mesh(
+            f"{name}-mesh", config, secrets, self.cluster, crds, cert_manager, pulumi.ResourceOptions(parent=self)
+        )
 
     def stack_outputs(self) -> dict[str, pulumi.Input[object]]:
         """What `pulumi stack output` shows: enough to reach the cluster, nothing secret in plain text."""

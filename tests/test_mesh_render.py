@@ -16,6 +16,7 @@ from tests.rendering import of_type, one, release, render, render_with
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 MESH = "store-mesh"  # the Mesh component's name in the Platform; its children start with it
 
 ISTIO_CHARTS = {"base", "istiod", "gateway", "cni"}
@@ -219,8 +220,17 @@ def test_linkerd_control_plane_waits_for_crds_cni_and_identity(linkerd_dev: Rend
     dependencies = set(release_resource(linkerd_dev, "linkerd-control-plane")["dependencies"])
     assert release_resource(linkerd_dev, "linkerd-crds")["urn"] in dependencies
     assert release_resource(linkerd_dev, "linkerd2-cni")["urn"] in dependencies
-    assert one(linkerd_dev, "kubernetes:core/v1:Secret", "issuer-secret")["urn"] in dependencies
+    assert one(linkerd_dev, CERTIFICATE, "identity-issuer")["urn"] in dependencies
     assert one(linkerd_dev, "kubernetes:core/v1:ConfigMap", "trust-roots")["urn"] in dependencies
+
+
+def test_linkerd_identity_issuer_is_waited_for_until_cert_manager_has_issued_it(linkerd_dev: RenderResult) -> None:
+    issuer = one(linkerd_dev, CERTIFICATE, "identity-issuer")
+    assert issuer["inputs"]["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    anchor_issuer = one(linkerd_dev, "kubernetes:cert-manager.io/v1:Issuer", "trust-anchor-issuer")
+    assert anchor_issuer["urn"] in issuer["dependencies"]
+    cert_manager = next(r for r in of_type(linkerd_dev, RELEASE) if r["inputs"]["chart"] == "cert-manager")
+    assert cert_manager["urn"] in anchor_issuer["dependencies"]
 
 
 @pytest.mark.parametrize("provider", ["istio", "linkerd"])
@@ -233,10 +243,19 @@ def test_nothing_outside_the_mesh_waits_for_it_but_on_its_namespaces(provider: s
             assert not mesh & set(r["dependencies"]), r["name"]
 
 
-def test_linkerd_issuer_key_is_in_a_kubernetes_secret(linkerd_dev: RenderResult) -> None:
-    issuer = one(linkerd_dev, "kubernetes:core/v1:Secret", "issuer-secret")["inputs"]
-    assert (issuer["metadata"]["name"], issuer["type"]) == ("linkerd-identity-issuer", "kubernetes.io/tls")
-    assert issuer["stringData"] == {"ca.crt": "[secret]", "tls.crt": "[secret]", "tls.key": "[secret]"}
+def test_linkerd_issuer_secret_is_cert_managers_not_pulumis(linkerd_dev: RenderResult) -> None:
+    secrets = {r["inputs"]["metadata"]["name"]: r["inputs"] for r in of_type(linkerd_dev, "kubernetes:core/v1:Secret")}
+    assert "linkerd-identity-issuer" not in secrets
+    anchor = secrets["linkerd-trust-anchor"]
+    assert anchor["type"] == "kubernetes.io/tls"
+    assert anchor["stringData"] == {"tls.crt": "[secret]", "tls.key": "[secret]"}
+
+
+def test_linkerd_identity_issuer_is_an_intermediate_ca_from_the_trust_anchor(linkerd_dev: RenderResult) -> None:
+    spec = one(linkerd_dev, CERTIFICATE, "identity-issuer")["inputs"]["spec"]
+    assert spec["secretName"] == "linkerd-identity-issuer" and spec["isCA"] is True
+    assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "Issuer", "name": "linkerd-trust-anchor"}
+    assert {"cert sign", "crl sign"} <= set(spec["usages"])
 
 
 @pytest.mark.parametrize("provider", ["istio", "linkerd"])

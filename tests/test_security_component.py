@@ -22,7 +22,9 @@ def _declared(**platform: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         cluster = FakeManagedCluster("awskms")
         crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in", opts=None)
         argocd = k8s.core.v1.Namespace("argocd-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name="argocd"))
-        made["security"] = Security("sec", config, no_secrets(), cluster, {"argocd": argocd}, monitoring_crds=crds)
+        made["security"] = Security(
+            "sec", config, no_secrets(), cluster, {"argocd": argocd}, monitoring_crds=crds, cert_manager=crds
+        )
 
     return declare(build), made
 
@@ -61,10 +63,18 @@ def test_constraints_wait_for_their_template_and_templates_for_gatekeeper() -> N
     assert template["urn"] in constraint["dependencies"]
 
 
-def test_vault_waits_for_its_tls_secrets() -> None:
+def test_vault_waits_for_its_server_certificate_and_ca_secret() -> None:
     resources, _ = _declared()
     vault = _by_name(resources, "sec-vault")
-    assert _by_name(resources, "vault-tls-server-secret")["urn"] in vault["dependencies"]
+    assert _by_name(resources, "vault-tls-server-certificate")["urn"] in vault["dependencies"]
+    assert _by_name(resources, "vault-tls-ca-secret")["urn"] in vault["dependencies"]
+
+
+def test_vaults_ca_issuer_waits_for_cert_manager() -> None:
+    resources, _ = _declared()
+    issuer = _by_name(resources, "vault-tls-ca-issuer")
+    assert _by_name(resources, "monitoring-crds-stand-in")["urn"] in issuer["dependencies"]  # the cert_manager stand-in
+    assert issuer["inputs"]["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
 
 
 def test_namespaces_of_other_areas_get_their_network_policies() -> None:

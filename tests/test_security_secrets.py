@@ -33,7 +33,7 @@ def _on_fake_aws(**platform: Any) -> tuple[list[dict[str, Any]], FakeManagedClus
     def build() -> None:
         cluster = holder["cluster"] = FakeManagedCluster("awskms")
         crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in")
-        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds)
+        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds, cert_manager=crds)
 
     return declare(build), holder["cluster"]
 

@@ -25,7 +25,7 @@ def _vault_release_on(seal_type: str) -> tuple[dict[str, Any], FakeManagedCluste
     def build() -> None:
         cluster = holder["cluster"] = FakeManagedCluster(seal_type)
         crds = k8s.core.v1.ConfigMap("monitoring-crds-stand-in")
-        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds)
+        Security("sec", config, no_secrets(), cluster, namespaces={}, monitoring_crds=crds, cert_manager=crds)
 
     resources = declare(build)
     releases = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
@@ -106,10 +106,18 @@ def test_server_certificate_covers_every_raft_peer_and_the_service() -> None:
     assert "*.vault-internal" in names and "vault.vault.svc.cluster.local" in names
 
 
-def test_tls_key_lives_only_in_the_kubernetes_secret() -> None:
-    secret = one(render("local"), "kubernetes:core/v1:Secret", "vault-tls-server-secret")
-    assert secret["inputs"]["type"] == "kubernetes.io/tls"
-    assert secret["inputs"]["stringData"] == {"ca.crt": "[secret]", "tls.crt": "[secret]", "tls.key": "[secret]"}
+def test_only_the_ca_key_is_in_a_pulumi_secret_read_by_the_ca_issuer() -> None:
+    secret = one(render("local"), "kubernetes:core/v1:Secret", "vault-tls-ca-issuer-secret")["inputs"]
+    assert (secret["metadata"]["name"], secret["type"]) == ("vault-ca-issuer", "kubernetes.io/tls")
+    assert secret["stringData"] == {"tls.crt": "[secret]", "tls.key": "[secret]"}
+    issuer = one(render("local"), "kubernetes:cert-manager.io/v1:Issuer", "vault-tls-ca-issuer")["inputs"]
+    assert issuer["spec"] == {"ca": {"secretName": "vault-ca-issuer"}}
+
+
+def test_no_pulumi_resource_declares_the_server_certificates_secret() -> None:
+    """cert-manager writes `vault-tls`; a Pulumi-declared copy would undo every renewal."""
+    secrets = [r["inputs"]["metadata"]["name"] for r in render("local").resources if r["type"].endswith("v1:Secret")]
+    assert "vault-tls" not in secrets and "vault-ca-issuer" in secrets
 
 
 @pytest.mark.parametrize(("environment", "audited"), [("dev", False), ("staging", True), ("prod", True)])
@@ -137,6 +145,17 @@ def test_vault_metrics_are_scraped_over_tls_with_the_vault_ca() -> None:
     assert monitor["tlsConfig"]["ca"]["secret"] == {"name": "vault-ca", "key": "ca.crt"}
 
 
-def test_a_sealed_vault_counts_as_ready_so_the_first_install_completes() -> None:
+def test_an_uninitialised_vault_is_ready_so_the_first_install_completes() -> None:
     path = vault.vault_values(config_for("dev"), PLACEMENT, "gp3", None, {}, {})["server"]["readinessProbe"]["path"]
-    assert "sealedcode=204" in path and "uninitcode=204" in path
+    assert "uninitcode=204" in path and "standbyok=true" in path
+
+
+def test_a_sealed_vault_is_not_ready_so_a_rolling_restart_stops_at_it() -> None:
+    path = vault.vault_values(config_for("prod"), PLACEMENT, "gp3", None, {}, {})["server"]["readinessProbe"]["path"]
+    assert "sealedcode" not in path  # sealed answers 503: not Ready
+
+
+def test_vault_pods_roll_one_at_a_time_within_the_disruption_budget() -> None:
+    server = vault.vault_values(config_for("prod"), PLACEMENT, "gp3", None, {}, {})["server"]
+    assert server["updateStrategyType"] == "RollingUpdate"
+    assert server["ha"]["disruptionBudget"] == {"enabled": True, "maxUnavailable": 1}

@@ -6,6 +6,8 @@ and what a mesh custom resource must wait for (`crds`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -34,10 +36,12 @@ class Mesh(pulumi.ComponentResource):
         secrets: Secrets,
         cluster: ClusterInfo,
         monitoring_crds: pulumi.Resource,
+        cert_manager: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`secrets` is unused today (every mesh credential is generated here); the argument keeps
-        the areas' common signature. The scrape monitors wait for `monitoring_crds`."""
+        the areas' common signature. The scrape monitors wait for `monitoring_crds`; Linkerd's
+        identity issuer for `cert_manager`, the release installing cert-manager (Linkerd needs it)."""
         super().__init__("store-platform:mesh:Mesh", name, None, opts)
         provider = config.mesh.provider
         installed: Istio | Linkerd
@@ -45,7 +49,9 @@ class Mesh(pulumi.ComponentResource):
             installed = install_istio(name, config, cluster, parent=self)
             monitors, monitors_namespace = istio_monitors(SYSTEM_NAMESPACE), SYSTEM_NAMESPACE
         else:
-            installed = install_linkerd(name, config, cluster, parent=self)
+            if not cert_manager:
+                raise ValueError("Linkerd's identity issuer is issued by cert-manager: pass its release")
+            installed = install_linkerd(name, config, cluster, cert_manager, parent=self)
             monitors, monitors_namespace = linkerd_monitors(CONTROL_PLANE_NAMESPACE), CONTROL_PLANE_NAMESPACE
         self.namespaces = installed.namespaces
         self.crds = installed.crds

@@ -1,11 +1,15 @@
 """Linkerd: CRDs (`linkerd-crds`), the CNI plugin (`linkerd2-cni`) and the control plane
-(`linkerd-control-plane`), with the identity trust anchor and issuer made here by pulumi-tls.
+(`linkerd-control-plane`), with the identity trust anchor made here by pulumi-tls and the
+identity issuer issued and rotated by cert-manager, Linkerd's documented setup
+(https://linkerd.io/2/tasks/automatically-rotating-control-plane-tls-credentials/).
 
-Keys: the trust anchor's private key lives only in Pulumi state (a secret output); the issuer's
-key goes into the `linkerd-identity-issuer` Secret the identity controller mounts
-(`identity.externalCA` with issuer scheme `kubernetes.io/tls`), and the anchor's certificate
-into the `linkerd-identity-trust-roots` ConfigMap. No key or certificate is in Helm values.
-See https://linkerd.io/2/tasks/automatically-rotating-control-plane-tls-credentials/.
+Keys: the trust anchor's key pair is in Pulumi state (a secret output) and in the
+`linkerd-trust-anchor` Secret, read only by the CA Issuer of that name in the control plane's
+namespace. The Certificate `linkerd-identity-issuer` (an intermediate CA, 48 hours, renewed 25
+hours before expiry) writes the Secret of that name, which the identity controller reads with
+issuer scheme `kubernetes.io/tls` and reloads when it changes. The anchor's certificate is in the
+`linkerd-identity-trust-roots` ConfigMap (`identity.externalCA`), which the proxies trust. No key
+or certificate is in Helm values.
 
 Why the CNI plugin: otherwise every meshed pod carries `linkerd-init` with NET_ADMIN and NET_RAW,
 which Pod Security `restricted` refuses; with `cniEnabled` the control plane and the services'
@@ -14,6 +18,7 @@ pods run restricted and only the plugin's namespace is privileged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +29,7 @@ from ..addresses import LINKERD_CNI_NAMESPACE
 from ..cluster import ClusterInfo, Placement
 from ..config import PlatformConfig
 from ..kube import helm_release, namespace
-from ..pki import CA_USES, self_signed_ca, signed_certificate
+from ..pki import IssuedCertificate, ca_issuer, issued_certificate, self_signed_ca
 from .tracing import TRACES
 
 CONTROL_PLANE_NAMESPACE = "linkerd"
@@ -32,15 +37,24 @@ CNI_NAMESPACE = LINKERD_CNI_NAMESPACE
 TRUST_DOMAIN = "cluster.local"
 ISSUER_SECRET = "linkerd-identity-issuer"  # names the chart's identity controller reads
 TRUST_ROOTS_CONFIGMAP = "linkerd-identity-trust-roots"
+TRUST_ANCHOR_ISSUER = "linkerd-trust-anchor"  # the CA Issuer and the Secret with the anchor's key pair
 # Namespaces the injector and validators must not act on (Linkerd's own, to avoid deadlocks).
 WEBHOOKS_DISABLED = {"config.linkerd.io/admission-webhooks": "disabled"}
 
 # The anchor is replaced deliberately (every proxy must trust the new one first), so it is
-# long-lived and never renewed by a routine `pulumi up`. The issuer is re-issued by the first
-# `pulumi up` in its last 30 days; the identity controller reloads it from the Secret.
+# long-lived and never renewed by a routine `pulumi up`. The issuer is cert-manager's: Linkerd's
+# documented lifetimes, so a leaked issuer key is useful for two days at most.
 TRUST_ANCHOR_HOURS = 10 * 365 * 24
-ISSUER_HOURS = 365 * 24
-ISSUER_RENEWAL_HOURS = 30 * 24
+ISSUER_CERTIFICATE = IssuedCertificate(
+    name=ISSUER_SECRET,
+    namespace=CONTROL_PLANE_NAMESPACE,
+    common_name=f"identity.linkerd.{TRUST_DOMAIN}",
+    duration_hours=48,
+    renew_before_hours=25,
+    usages=("cert sign", "crl sign", "server auth", "client auth"),
+    dns_names=(f"identity.linkerd.{TRUST_DOMAIN}",),
+    is_ca=True,
+)
 
 
 PROXY_RESOURCES = {"cpu": {"request": "100m", "limit": "1"}, "memory": {"request": "20Mi", "limit": "250Mi"}}
@@ -89,12 +103,19 @@ def cni_values(config: PlatformConfig) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Identity:
-    trust_anchor_pem: pulumi.Output[str]
-    issuer_cert_pem: pulumi.Output[str]
-    issuer_key_pem: pulumi.Output[str]  # a secret output
+    trust_roots: k8s.core.v1.ConfigMap  # the anchor's certificate, trusted by every proxy
+    issuer: k8s.apiextensions.CustomResource  # Ready once `linkerd-identity-issuer` holds a certificate
 
 
-def identity_certificates(name: str, config: PlatformConfig, parent: pulumi.Resource) -> Identity:
+def identity(
+    name: str,
+    config: PlatformConfig,
+    cluster: ClusterInfo,
+    control_ns: k8s.core.v1.Namespace,
+    cert_manager: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> Identity:
+    """The trust anchor (Pulumi's), its CA Issuer and the identity issuer's Certificate (cert-manager's)."""
     # Replacing the anchor by accident would cut every proxy off from every other: prod protects it.
     anchor = self_signed_ca(
         f"{name}-trust-anchor",
@@ -102,18 +123,25 @@ def identity_certificates(name: str, config: PlatformConfig, parent: pulumi.Reso
         validity_hours=TRUST_ANCHOR_HOURS,
         opts=pulumi.ResourceOptions(parent=parent, protect=config.is_prod),
     )
-    # The issuer signs the proxies' workload certificates, never another CA.
-    issuer = signed_certificate(
-        f"{name}-issuer",
+    anchor_issuer = ca_issuer(
+        f"{name}-trust-anchor-issuer",
         anchor,
-        f"identity.linkerd.{TRUST_DOMAIN}",
-        validity_hours=ISSUER_HOURS,
-        renewal_hours=ISSUER_RENEWAL_HOURS,
-        allowed_uses=CA_USES,
-        intermediate_ca=True,
-        opts=pulumi.ResourceOptions(parent=parent),
+        issuer=TRUST_ANCHOR_ISSUER,
+        namespace=control_ns,
+        cluster=cluster,
+        cert_manager=cert_manager,
+        parent=parent,
     )
-    return Identity(anchor.cert_pem, issuer.cert_pem, issuer.private_key_pem)
+    issuer = issued_certificate(
+        f"{name}-identity-issuer", ISSUER_CERTIFICATE, anchor_issuer, TRUST_ANCHOR_ISSUER, cluster, parent
+    )
+    trust_roots = k8s.core.v1.ConfigMap(
+        f"{name}-trust-roots",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=TRUST_ROOTS_CONFIGMAP, namespace=control_ns.metadata.name),
+        data={"ca-bundle.crt": anchor.cert_pem},  # a certificate only: public by design
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+    )
+    return Identity(trust_roots, issuer)
 
 
 @dataclass(frozen=True)
@@ -122,7 +150,13 @@ class Linkerd:
     crds: list[pulumi.Resource]
 
 
-def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, parent: pulumi.Resource) -> Linkerd:
+def install_linkerd(
+    name: str,
+    config: PlatformConfig,
+    cluster: ClusterInfo,
+    cert_manager: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> Linkerd:
     control_ns = namespace(
         f"{name}-ns",
         CONTROL_PLANE_NAMESPACE,
@@ -142,25 +176,7 @@ def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, par
         labels=WEBHOOKS_DISABLED,
         parent=parent,
     )
-    k8s_opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
-    identity = identity_certificates(name, config, parent)
-    issuer = k8s.core.v1.Secret(
-        f"{name}-issuer-secret",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=ISSUER_SECRET, namespace=control_ns.metadata.name),
-        type="kubernetes.io/tls",
-        string_data={
-            "tls.crt": identity.issuer_cert_pem,
-            "tls.key": identity.issuer_key_pem,
-            "ca.crt": identity.trust_anchor_pem,
-        },
-        opts=k8s_opts,
-    )
-    trust_roots = k8s.core.v1.ConfigMap(
-        f"{name}-trust-roots",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=TRUST_ROOTS_CONFIGMAP, namespace=control_ns.metadata.name),
-        data={"ca-bundle.crt": identity.trust_anchor_pem},  # a certificate only: public by design
-        opts=k8s_opts,
-    )
+    ident = identity(name, config, cluster, control_ns, cert_manager, parent)
     crds = helm_release(
         f"{name}-crds", "linkerd-crds", config, cluster, namespace=control_ns, values={}, parent=parent, runs_pods=False
     )
@@ -168,6 +184,8 @@ def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, par
         f"{name}-cni", "linkerd-cni", config, cluster, namespace=cni_ns, values=cni_values(config), parent=parent
     )
     # With cniEnabled the control plane's own pods rely on the plugin (upstream: install it first).
+    # The identity controller starts only once its issuer Secret is issued (the Certificate is
+    # waited for until Ready).
     helm_release(
         f"{name}-control-plane",
         "linkerd-control-plane",
@@ -176,6 +194,6 @@ def install_linkerd(name: str, config: PlatformConfig, cluster: ClusterInfo, par
         namespace=control_ns,
         values=control_plane_values(config, cluster.system_placement),
         parent=parent,
-        depends_on=[crds, cni, issuer, trust_roots],
+        depends_on=[crds, cni, ident.issuer, ident.trust_roots],
     )
     return Linkerd(namespaces={CONTROL_PLANE_NAMESPACE: control_ns, CNI_NAMESPACE: cni_ns}, crds=[crds])

@@ -100,3 +100,64 @@ def receiver_secret_keys(available: AvailableReceivers, is_prod: bool) -> list[s
     """The keys the receivers' Secret holds; PagerDuty's only where pages go to PagerDuty."""
     keys = [SLACK_WEBHOOK_KEY] if available.slack else []
     return keys + ([PAGERDUTY_KEY_KEY] if available.pagerduty and is_prod else [])
+
+
+# --- certificates --------------------------------------------------------------------------
+# Every certificate the platform's cert-manager issues (Vault's server certificate, Linkerd's
+# identity issuer, the public hosts' certificates) is alerted on from cert-manager's metrics.
+# cert-manager renews each `renewBefore` its expiry; these fire when it has not.
+CERT_EXPIRY_WARNING_DAYS = 30
+CERT_EXPIRY_CRITICAL_DAYS = 7
+CERT_NOT_READY_FOR = "15m"
+# cert-manager's ServiceMonitor keeps the target's labels (honorLabels false), so a certificate's
+# own namespace is `exported_namespace`; `namespace` is cert-manager's.
+_CERT = "exported_namespace, name"
+
+
+def _expiry_rule(days: int, severity: str) -> dict[str, Any]:
+    # Past the renewal time as well as within `days` of expiry: a certificate shorter-lived than
+    # `days` (Linkerd's 48-hour issuer) alerts only once its renewal is overdue, a long-lived one
+    # (renewed 30 days before expiry) as soon as it is within `days` of it.
+    return {
+        "alert": f"CertificateExpiresIn{days}Days",
+        "expr": (
+            f"(certmanager_certificate_expiration_timestamp_seconds - time() < {days} * 86400)"
+            f" and on ({_CERT}) (certmanager_certificate_renewal_timestamp_seconds < time())"
+        ),
+        "for": "1h" if severity == "warning" else "10m",
+        "labels": {"severity": severity},
+        "annotations": {
+            "summary": f"Certificate {{{{ $labels.exported_namespace }}}}/{{{{ $labels.name }}}} expires within "
+            f"{days} days and cert-manager has not renewed it",
+            "description": "Its status says why: kubectl -n {{ $labels.exported_namespace }} describe certificate "
+            "{{ $labels.name }} (and its CertificateRequest, Issuer). Renew by hand: "
+            "cmctl renew -n {{ $labels.exported_namespace }} {{ $labels.name }}.",
+        },
+    }
+
+
+def certificate_alerts() -> dict[str, Any]:
+    """PrometheusRule spec: a certificate close to expiry without renewal (30 days: warning,
+    7 days: critical), and a certificate that is not Ready."""
+    return {
+        "groups": [
+            {
+                "name": "certificates",
+                "rules": [
+                    _expiry_rule(CERT_EXPIRY_WARNING_DAYS, "warning"),
+                    _expiry_rule(CERT_EXPIRY_CRITICAL_DAYS, "critical"),
+                    {
+                        "alert": "CertificateNotReady",
+                        "expr": f'max by ({_CERT}) (certmanager_certificate_ready_status{{condition!="True"}}) == 1',
+                        "for": CERT_NOT_READY_FOR,
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": "Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready",
+                            "description": "cert-manager cannot issue or renew it; kubectl -n "
+                            "{{ $labels.exported_namespace }} describe certificate {{ $labels.name }}.",
+                        },
+                    },
+                ],
+            }
+        ]
+    }

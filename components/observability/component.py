@@ -104,6 +104,16 @@ class Observability(pulumi.ComponentResource):
             depends_on=[*crds, agents, admin_secret, *receivers_secret],
         )
 
+        # Expiry of every certificate cert-manager issues (the platform's and the public hosts').
+        k8s.apiextensions.CustomResource(
+            f"{name}-certificate-alerts",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="certificates", namespace=monitoring.metadata.name),
+            spec=alerting.certificate_alerts(),
+            opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=crds),
+        )
+
         # Object storage where the issue asks for it: Loki from staging up, Tempo in prod.
         logs = self._object_storage(
             name, "loki", loki.SERVICE_ACCOUNT, cluster, config.environment in ("staging", "prod")

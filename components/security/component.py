@@ -31,14 +31,17 @@ class Security(pulumi.ComponentResource):
         cluster: ClusterInfo,
         namespaces: Mapping[str, k8s.core.v1.Namespace],
         monitoring_crds: pulumi.Resource,
+        cert_manager: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`namespaces`: every namespace the other areas and the Platform created (name -> resource),
         for their NetworkPolicies; `monitoring_crds`: the release installing ServiceMonitor,
-        PodMonitor and PrometheusRule, which the monitoring objects here wait for."""
+        PodMonitor and PrometheusRule, which the monitoring objects here wait for;
+        `cert_manager`: the release installing cert-manager, which issues Vault's certificate."""
         super().__init__("store-platform:security:Security", name, None, opts)
         self._config, self._cluster = config, cluster
         self._monitoring = [monitoring_crds]
+        self._cert_manager = [cert_manager]
         self.namespaces = {
             spec.name: namespace(
                 f"{name}-{spec.name}-ns",
@@ -79,7 +82,7 @@ class Security(pulumi.ComponentResource):
 
     def _vault(self, name: str) -> k8s.helm.v3.Release:
         config, cluster = self._config, self._cluster
-        tls = vault_tls(f"{name}-vault-tls", cluster, self.namespaces[VAULT_NAMESPACE], self)
+        tls = vault_tls(f"{name}-vault-tls", cluster, self.namespaces[VAULT_NAMESPACE], self._cert_manager, self)
         self._vault_ca = [tls.ca_secret]
         key = cluster.kms_key(f"{name}-vault-unseal", "Vault auto-unseal", self)
         account = ServiceAccountRef(VAULT_NAMESPACE, vault.SERVICE_ACCOUNT)
@@ -102,12 +105,14 @@ class Security(pulumi.ComponentResource):
             lambda args: values(args[0], identity, args[1])
         )
         # Protected in prod: removing the release would take the sealed store's only servers away.
+        # The server certificate is waited for until Ready: its Secret exists before any pod
+        # mounts it.
         return self._release(
             name,
             "vault",
             VAULT_NAMESPACE,
             chart_values,
-            [tls.server_secret, tls.ca_secret, *self._monitoring],
+            [tls.server_certificate, tls.ca_secret, *self._monitoring],
             protect=config.is_prod,
         )
 

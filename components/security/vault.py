@@ -4,6 +4,18 @@ Storage is integrated Raft (HA: three peers in prod, one elsewhere), TLS end to 
 certificates of vault_tls.py, auto-unseal with the cluster's KMS key reached through workload
 identity, or Shamir keys on existing clusters (printed procedure, README "Vault").
 Settings follow HashiCorp's production hardening guide and the vault-helm HA-with-Raft example.
+
+Restarts and upgrades roll: the StatefulSet is `RollingUpdate` (the chart's default is
+`OnDelete`, under which neither a chart bump nor a changed pod template ever reaches a running
+pod). The controller replaces one pod at a time, highest ordinal first, and waits for it to be
+Ready, and a pod is Ready only once unsealed (READINESS_PATH): a pod that fails to unseal stops
+the roll while the others keep quorum (the PodDisruptionBudget allows one pod down). An updated
+pod is never restarted again in the same roll, so leadership never fails over from a newer
+Vault to an older one, the rule of HashiCorp's HA upgrade procedure. docs/upgrade.md.
+
+Renewed certificates are loaded without a restart: Vault rereads its listener certificate on
+SIGHUP, and the `tls-reloader` sidecar sends it when the mounted `vault-tls` Secret changes
+(shared process namespace, same user, no capability; `reloader_container`).
 """
 
 from __future__ import annotations
@@ -24,7 +36,16 @@ SERVICE_ACCOUNT = "vault"  # the chart names it after the release
 AUDIT_LOG = "/vault/audit/vault_audit.log"
 ESO_ROLE = "external-secrets"  # Vault role the ClusterSecretStore logs in with
 KV_MOUNT = "secret"  # KV v2 mount holding the services' secrets under store/<service>/
-READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204"
+# Ready when unsealed (active or standby), and while uninitialised: a new Vault waits for the
+# operator's `vault operator init` after the first `pulumi up`, which (installing atomically,
+# waiting for readiness) would otherwise roll the release back. Sealed is not Ready (503), so a
+# rolling restart stops at a pod that does not unseal.
+READINESS_PATH = "/v1/sys/health?standbyok=true&uninitcode=204"
+# The server's image, as the catalogued chart (vault 0.34.1) sets it: the reloader sidecar runs
+# the same image (its busybox shell), so nothing else is pulled. A test checks it against the chart.
+IMAGE = "hashicorp/vault:2.0.4"
+RELOADER = "tls-reloader"
+RELOAD_INTERVAL_SECONDS = 30
 SERVER_LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
 
 
@@ -81,6 +102,34 @@ telemetry {{
 {seal or ""}"""
 
 
+def reloader_script(interval: int = RELOAD_INTERVAL_SECONDS) -> str:
+    """Compare the mounted certificate every `interval` seconds; on a change, SIGHUP the server.
+    The kubelet swaps a Secret volume's files atomically, so a read sees the old or the new one."""
+    cert = f"{TLS_DIR}/tls.crt"
+    return (
+        f'seen="$(cat {cert})"\n'
+        "while true; do\n"
+        f"  sleep {interval}\n"
+        f'  now="$(cat {cert})" || continue\n'
+        '  if [ "$now" != "$seen" ] && pid="$(pidof vault)"; then\n'
+        '    kill -HUP $pid && seen="$now" && echo "tls.crt changed: sent SIGHUP to vault (pid $pid)"\n'
+        "  fi\n"
+        "done\n"
+    )
+
+
+def reloader_container() -> dict[str, Any]:
+    """The sidecar that makes Vault reload a renewed certificate: restricted, read-only, small."""
+    return {
+        "name": RELOADER,
+        "image": IMAGE,
+        "command": ["/bin/sh", "-c", reloader_script()],
+        "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
+        "securityContext": RESTRICTED_CONTAINER,
+        "resources": {"requests": {"cpu": "5m", "memory": "8Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
+    }
+
+
 def vault_values(
     config: PlatformConfig,
     placement: Placement,
@@ -122,10 +171,11 @@ def vault_values(
             "extraLabels": dict(pod_labels),
             "serviceAccount": {"annotations": dict(service_account_annotations)},
             "extraEnvironmentVars": {"VAULT_CACERT": f"{TLS_DIR}/ca.crt"},
-            # Ready while sealed or uninitialised: a new Vault stays sealed until the operator
-            # runs `vault operator init`, and the release (installed atomically, waiting for
-            # readiness) would otherwise roll itself back on the first `pulumi up`.
             "readinessProbe": {"path": READINESS_PATH},
+            "updateStrategyType": "RollingUpdate",
+            # The reloader signals the server's process: both run as the pod's user (100).
+            "shareProcessNamespace": True,
+            "extraContainers": [reloader_container()],
             "volumes": [{"name": TLS_SECRET, "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}}],
             "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
             # The chart writes the rendered config below /tmp at start, so the root filesystem
