@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.lifecycle import Plan, plan, unsafe_removals
-from tests.rendering import config_of, render, render_with
+from tests.rendering import config_of, of_type, render, render_with
 
 CLOUDS = ("aws", "gcp", "azure")
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -111,3 +111,70 @@ def test_disk_size_change_on_eks_rolls_the_launch_template_without_replacing_the
     p = after(tmp_path, "aws", pool_change("workloads", diskGb=workloads.disk_gb + 20))
     assert p.replaced == {}
     assert "aws:ec2/launchTemplate:LaunchTemplate" in types_of(p.updated)
+
+
+# --- certificate renewal --------------------------------------------------------------------
+
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+RENEWED_SECRETS = {("vault", "vault-tls"), ("linkerd", "linkerd-identity-issuer")}
+
+
+def _hours(duration: str) -> int:
+    hours, rest = duration.split("h", 1)
+    assert rest == "0m0s", duration
+    return int(hours)
+
+
+def linkerd_prod(tmp_path: Path) -> Any:
+    tmp_path.mkdir(exist_ok=True)
+    return render_with("prod", tmp_path, {"mesh": {"provider": "linkerd"}}, "gcp")
+
+
+def test_certificate_renewal_changes_no_pulumi_resource(tmp_path: Path) -> None:
+    """Renewal is cert-manager's, in Secrets Pulumi does not declare: the program declares no
+    certificate it signs itself (only the roots), no renewed Secret, and a later run (time
+    passed, certificates renewed) plans nothing."""
+    first = linkerd_prod(tmp_path / "first")
+    assert not [r for r in first.resources if r["type"] == "tls:index/locallySignedCert:LocallySignedCert"]
+    secrets = {
+        (r["inputs"]["metadata"].get("namespace"), r["inputs"]["metadata"]["name"])
+        for r in first.resources
+        if r["type"] == "kubernetes:core/v1:Secret"
+    }
+    assert not secrets & RENEWED_SECRETS
+    p = plan(first, linkerd_prod(tmp_path / "later"))
+    assert p.changed() == set()
+
+
+def test_every_pulumi_made_certificate_is_a_long_lived_root(tmp_path: Path) -> None:
+    roots = [r for r in linkerd_prod(tmp_path).resources if r["type"] == "tls:index/selfSignedCert:SelfSignedCert"]
+    assert len(roots) == 2  # Vault's CA and Linkerd's trust anchor
+    for root in roots:
+        assert root["inputs"]["isCaCertificate"] is True
+        assert root["inputs"]["validityPeriodHours"] >= 5 * 365 * 24
+
+
+def test_every_certificate_renews_before_expiry_and_is_covered_by_the_expiry_alerts(tmp_path: Path) -> None:
+    result = linkerd_prod(tmp_path)
+    certificates = {r["inputs"]["metadata"]["name"]: r["inputs"]["spec"] for r in of_type(result, CERTIFICATE)}
+    assert {"vault-tls", "linkerd-identity-issuer"} <= set(certificates)
+    for name, spec in certificates.items():
+        if "duration" in spec:  # the public hosts' take cert-manager's defaults (90 days, renewed at 2/3)
+            assert 0 < _hours(spec["renewBefore"]) < _hours(spec["duration"]), name
+    (rules,) = [
+        r["inputs"]["spec"]
+        for r in of_type(result, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+        if r["inputs"]["metadata"]["name"] == "certificates"
+    ]
+    alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
+    assert {"CertificateExpiresIn30Days", "CertificateExpiresIn7Days", "CertificateNotReady"} <= set(alerts)
+    # The rules select no certificate by name: every Certificate cert-manager manages is covered.
+    assert all("name=" not in alerts[a]["expr"] for a in alerts)
+
+
+def test_a_vault_chart_bump_updates_the_release_in_place_and_rolls_its_pods(tmp_path: Path) -> None:
+    p = plan(render("prod", "aws"), render_with("prod", tmp_path, {"charts": {"vault": {"version": "0.35.0"}}}, "aws"))
+    assert p.replaced == {} and p.created == {} and p.deleted == {}
+    (urn,) = p.updated
+    assert p.after[urn]["inputs"]["chart"] == "vault" and p.updated[urn] == ["version"]
+    assert p.after[urn]["inputs"]["values"]["server"]["updateStrategyType"] == "RollingUpdate"
