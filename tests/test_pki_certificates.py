@@ -119,7 +119,8 @@ def test_reloader_watches_the_mounted_certificate_and_signals_vault() -> None:
 
 
 def test_reloader_shares_the_vault_pods_process_namespace_and_mount() -> None:
-    server = vault.vault_values(config_of("prod", "aws"), Placement(node_selector={}, tolerations=[]), "gp3", None, {}, {})["server"]
+    placement = Placement(node_selector={}, tolerations=[])
+    server = vault.vault_values(config_of("prod", "aws"), placement, "gp3", None, {}, {})["server"]
     (reloader,) = server["extraContainers"]
     assert server["shareProcessNamespace"] is True
     assert reloader["volumeMounts"] == [{"name": vault.TLS_SECRET, "mountPath": vault.TLS_DIR, "readOnly": True}]
@@ -134,4 +135,4 @@ def test_reloader_runs_the_image_the_vault_chart_runs() -> None:
         member = archive.extractfile("vault/values.yaml")
         assert member is not None
         image = yaml.safe_load(member)["server"]["image"]
-    assert vault.IMAGE == f"{image['repository']}:{image['tag']}"
+    assert f"{image['repository']}:{image['tag']}" == vault.IMAGE
