@@ -152,6 +152,27 @@ class Observability(pulumi.ComponentResource):
                     parent=self, provider=cluster.provider, depends_on=[sloth_crds, sloth, services_namespace]
                 ),
             )
+        # The cluster layer's own add-ons (Karpenter on EKS), installed before the monitoring CRDs.
+        for target in cluster.scrape_targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-monitor-{target.name}",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace),
+                spec={
+                    "selector": {"matchLabels": target.selector},
+                    "namespaceSelector": {"matchNames": [target.namespace]},
+                    "endpoints": [{"port": target.port, "path": "/metrics"}],
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=cluster.provider,
+                    depends_on=[
+                        *crds,
+                        *([cluster.namespaces[target.namespace]] if target.namespace in cluster.namespaces else []),
+                    ],
+                ),
+            )
         for board_name, board in dashboards.all_dashboards(metrics).items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{board_name}",
