@@ -121,9 +121,10 @@ def test_gke_pools_autoscale_between_min_and_max_and_ignore_the_initial_count(cl
 
 def test_aks_pools_autoscale_between_min_and_max() -> None:
     result = render("prod", "azure")
-    pool = one(result, AKS_POOL)["inputs"]
-    spec = config_of("prod", "azure").cluster.node_pools.workloads
-    assert (pool["enableAutoScaling"], pool["minCount"], pool["maxCount"]) == (True, spec.min, spec.max)
+    pools = config_of("prod", "azure").cluster.node_pools
+    for name, spec in (("system-pool", pools.system), ("workload-pool", pools.workloads)):
+        pool = one(result, AKS_POOL, name)["inputs"]
+        assert (pool["enableAutoScaling"], pool["minCount"], pool["maxCount"]) == (True, spec.min, spec.max)
 
 
 # --- Karpenter's metrics ----------------------------------------------------------------------
