@@ -95,6 +95,38 @@ CATALOGUE: dict[str, Chart] = {
 }
 
 
+@dataclass(frozen=True)
+class ChartCrdFile:
+    """A CRD a component's chart keeps in `crds/` (which Helm installs once and never upgrades),
+    applied by the program instead, from the chart's own source at the pinned chart release, so a
+    bump of the component's catalogue line upgrades it. The release skips its `crds/`."""
+
+    component: str  # the COMPONENTS line it follows
+    # The file at the chart's release, `{version}` standing for the chart version (the upstream
+    # release tag carries it, so the URL can only name the pinned chart's CRD).
+    url: str
+    path: str  # the same file inside the chart archive (verify reads it from there, offline)
+
+    def url_at(self, version: str) -> str:
+        return self.url.format(version=version)
+
+
+CHART_CRD_FILES: dict[str, ChartCrdFile] = {
+    # Sloth publishes its chart from tags `sloth-helm-chart-<chart version>`.
+    "sloth": ChartCrdFile(
+        "sloth",
+        "https://raw.githubusercontent.com/slok/sloth/sloth-helm-chart-{version}/"
+        "deploy/kubernetes/helm/sloth/crds/sloth.slok.dev_prometheusservicelevels.yaml",
+        "crds/sloth.slok.dev_prometheusservicelevels.yaml",
+    ),
+}
+
+
+def crd_file_url(addon: str, config: PlatformConfig) -> str:
+    """Where the program applies `addon`'s chart CRDs from: its file at the stack's pinned version."""
+    return CHART_CRD_FILES[addon].url_at(chart_for(addon, config).version)
+
+
 def chart_for(addon: str, config: PlatformConfig) -> Chart:
     """The catalogue entry for `addon` with the stack's overrides applied; a CRD chart follows its
     component's (overridden) version."""

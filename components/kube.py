@@ -56,6 +56,7 @@ def helm_release(
     timeout_seconds: int = 600,
     protect: bool = False,
     runs_pods: bool = True,
+    skip_crds: bool = False,
 ) -> k8s.helm.v3.Release:
     """A release of catalogue chart `addon` at its pinned version.
 
@@ -64,7 +65,8 @@ def helm_release(
     where a value comes from a resource (a KMS key id, a workload identity's annotations).
     `protect` for a release whose removal loses data (prod's Vault). A release that `runs_pods`
     waits for the cluster's node pools and core add-ons; a CRD-only chart does not, so it
-    installs while the nodes are still coming up."""
+    installs while the nodes are still coming up. `skip_crds` where the program applies the chart's
+    `crds/` itself (catalogue.CHART_CRD_FILES), so they are upgraded with the chart."""
     chart = chart_for(addon, config)
     oci = chart.repository.startswith("oci://")  # OCI charts are addressed by URL, without a repo
     return k8s.helm.v3.Release(
@@ -81,6 +83,7 @@ def helm_release(
             cleanup_on_fail=True,
             max_history=10,
             timeout=timeout_seconds,
+            skip_crds=skip_crds or None,
         ),
         opts=pulumi.ResourceOptions(
             parent=parent,

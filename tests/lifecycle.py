@@ -3,6 +3,8 @@ updated in place, or replaced (a property in REPLACED_BY changed), per the provi
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +46,25 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+def without(inputs: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """`inputs` less the ignoreChanges `paths` (`a.b`, `a[0].b`), as the engine leaves them out of a diff."""
+    out = copy.deepcopy(inputs)
+    for path in paths:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", path)]
+        node: Any = out
+        for key in keys[:-1]:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            if isinstance(node, dict):
+                node.pop(keys[-1], None)
+            elif isinstance(node, list) and isinstance(keys[-1], int) and keys[-1] < len(node):
+                node[keys[-1]] = None
+    return out
+
+
 def _forces(type_: str, prop: str) -> bool:
     return any(prop == f.prop or prop.startswith(f.prop + ".") for f in REPLACED_BY.get(type_, ()))
 
@@ -70,8 +91,10 @@ def plan(before: RenderResult, after: RenderResult) -> Plan:
     updated: dict[str, list[str]] = {}
     replaced: dict[str, list[str]] = {}
     for urn in sorted(b.keys() & a.keys()):
-        old, new = flatten(b[urn]["inputs"]), flatten(a[urn]["inputs"])
-        ignored = set(a[urn].get("ignoreChanges") or [])
+        ignored_paths = a[urn].get("ignoreChanges") or []
+        old = flatten(without(b[urn]["inputs"], ignored_paths))
+        new = flatten(without(a[urn]["inputs"], ignored_paths))
+        ignored = set(ignored_paths)
         diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and k not in ignored)
         if not diff:
             continue

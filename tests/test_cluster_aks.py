@@ -27,6 +27,7 @@ from components.cluster.info import (
     SecretsRead,
     ServiceAccountRef,
 )
+from components.cluster.pool_versions import REPLACED_BY
 from components.config import ConfigError, load_config
 from store_platform_tools.cloud_mocks.azure import SUBSCRIPTION_ID, TENANT_ID
 from store_platform_tools.mocks import COMPUTED, PlatformMocks, RecordingMonitor, fake_id
@@ -49,7 +50,9 @@ def cluster_of(stack: str) -> dict[str, Any]:
 
 
 def pools_of(stack: str) -> list[dict[str, Any]]:
-    return [*cluster_of(stack)["agentPoolProfiles"], one(render(stack, "azure"), AGENT_POOL)["inputs"]]
+    """The versioned system and workloads pools, in that order."""
+    result = render(stack, "azure")
+    return [one(result, AGENT_POOL, "system-pool")["inputs"], one(result, AGENT_POOL, "workload-pool")["inputs"]]
 
 
 def by_name(stack: str, name: str) -> dict[str, Any]:
@@ -255,8 +258,33 @@ def test_system_pool_is_labelled_and_tainted_and_placement_matches():
 
 def test_autoscaler_owns_the_node_count():
     result = render("dev", "azure")
-    assert one(result, AGENT_POOL)["ignoreChanges"] == ["count"]
-    assert one(result, CLUSTER)["ignoreChanges"] == ["agentPoolProfiles[0].count"]
+    assert [pool["ignoreChanges"] for pool in of_type(result, AGENT_POOL)] == [["count"], ["count"]]
+    assert "agentPoolProfiles[0].count" in one(result, CLUSTER)["ignoreChanges"]
+
+
+def test_the_cluster_lists_only_its_one_node_bootstrap_system_pool():
+    (bootstrap,) = cluster_of("prod")["agentPoolProfiles"]
+    assert (bootstrap["name"], bootstrap["mode"], bootstrap["minCount"], bootstrap["maxCount"]) == (
+        "system",
+        "System",
+        1,
+        1,
+    )
+    assert bootstrap["nodeLabels"] == {SYSTEM_POOL_LABEL: "system"}
+    assert bootstrap["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+
+
+def test_the_bootstrap_pool_keeps_its_create_only_settings_and_follows_the_kubernetes_version():
+    ignored = set(one(render("dev", "azure"), CLUSTER)["ignoreChanges"])
+    create_only = {f.prop for f in REPLACED_BY[AGENT_POOL]} - {"agentPoolName"}
+    assert {f"agentPoolProfiles[0].{prop}" for prop in create_only} <= ignored
+    assert "agentPoolProfiles[0].orchestratorVersion" not in ignored
+
+
+def test_system_pool_names_are_versioned_apart_from_the_bootstrap_pool():
+    system, workloads = pools_of("prod")
+    assert system["agentPoolName"].startswith("sys") and system["agentPoolName"] != "system"
+    assert len(system["agentPoolName"]) <= 12 and workloads["agentPoolName"].startswith("wl")
 
 
 def test_kubernetes_version_comes_from_config():

@@ -121,6 +121,29 @@ def test_gke_pools_autoscale_between_min_and_max_and_ignore_the_initial_count(cl
 
 def test_aks_pools_autoscale_between_min_and_max() -> None:
     result = render("prod", "azure")
-    pool = one(result, AKS_POOL)["inputs"]
-    spec = config_of("prod", "azure").cluster.node_pools.workloads
-    assert (pool["enableAutoScaling"], pool["minCount"], pool["maxCount"]) == (True, spec.min, spec.max)
+    pools = config_of("prod", "azure").cluster.node_pools
+    for name, spec in (("system-pool", pools.system), ("workload-pool", pools.workloads)):
+        pool = one(result, AKS_POOL, name)["inputs"]
+        assert (pool["enableAutoScaling"], pool["minCount"], pool["maxCount"]) == (True, spec.min, spec.max)
+
+
+# --- Karpenter's metrics ----------------------------------------------------------------------
+
+SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
+
+
+def test_prometheus_scrapes_the_karpenter_metrics_service_once_the_monitoring_crds_are_in() -> None:
+    result = render("dev", "aws")
+    monitor = one(result, SERVICE_MONITOR, "monitor-karpenter")
+    assert monitor["inputs"]["metadata"]["namespace"] == "karpenter"
+    assert monitor["inputs"]["spec"]["endpoints"] == [{"port": "http-metrics", "path": "/metrics"}]
+    crds = {
+        r["urn"]
+        for r in of_type(result, "kubernetes:helm.sh/v3:Release")
+        if r["inputs"]["chart"] == "prometheus-operator-crds"
+    }
+    assert crds & set(monitor["dependencies"])
+
+
+def test_no_karpenter_monitor_off_eks() -> None:
+    assert not [r for r in of_type(render("dev", "gcp"), SERVICE_MONITOR) if r["name"].endswith("monitor-karpenter")]

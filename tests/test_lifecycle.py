@@ -39,7 +39,7 @@ EXPECTED_ON_MIN = {
     # The floor's size; min and max rise together here, so Karpenter's max - min stays.
     "aws": {NODE_GROUP},
     "gcp": {GKE_POOL},
-    "azure": {AKS_CLUSTER},  # the system pool lives in the ManagedCluster
+    "azure": {AKS_POOL},  # the versioned system pool; the bootstrap pool in the cluster keeps its size
 }
 
 
@@ -111,6 +111,20 @@ def test_disk_size_change_on_eks_rolls_the_launch_template_without_replacing_the
     p = after(tmp_path, "aws", pool_change("workloads", diskGb=workloads.disk_gb + 20))
     assert p.replaced == {}
     assert "aws:ec2/launchTemplate:LaunchTemplate" in types_of(p.updated)
+
+
+def test_system_instance_type_change_on_aks_creates_the_new_system_pool_before_the_old_goes(tmp_path: Path) -> None:
+    p = after(tmp_path, "azure", pool_change("system", instanceType="Standard_D8s_v5"))
+    (urn,) = p.replaced
+    assert set(p.replaced[urn]) >= {"vmSize", "agentPoolName"} and p.after[urn]["inputs"]["mode"] == "System"
+    old, new = p.before[urn]["inputs"]["agentPoolName"], p.after[urn]["inputs"]["agentPoolName"]
+    assert old != new and old[:3] == new[:3] == "sys"
+    assert unsafe_removals(p) == [] and p.deleted == {}
+
+
+def test_system_instance_type_change_on_aks_leaves_the_cluster_and_its_bootstrap_pool_alone(tmp_path: Path) -> None:
+    p = after(tmp_path, "azure", pool_change("system", instanceType="Standard_D8s_v5"))
+    assert types_of(p.changed()) == {AKS_POOL}
 
 
 # --- certificate renewal --------------------------------------------------------------------

@@ -130,3 +130,48 @@ def test_karpenter_bump_moves_its_crds_in_the_same_change(tmp_path: Path) -> Non
     )
     charts = sorted(p.after[u]["inputs"]["chart"].rsplit("/", 1)[-1] for u in p.updated)
     assert charts == ["karpenter", "karpenter-crd"] and p.replaced == {}
+
+
+# --- CRDs a chart keeps in crds/ ------------------------------------------------------------
+
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+
+
+def test_every_chart_crd_file_follows_a_catalogue_component() -> None:
+    from components.catalogue import CHART_CRD_FILES
+
+    assert all(crd.component in COMPONENTS and "{version}" in crd.url for crd in CHART_CRD_FILES.values())
+
+
+def test_sloth_crd_url_names_the_pinned_chart_release() -> None:
+    from components.catalogue import crd_file_url
+
+    url = crd_file_url("sloth", config_of("dev", "aws"))
+    ref = url.removeprefix("https://raw.githubusercontent.com/slok/sloth/").split("/", 1)[0]
+    assert ref == f"sloth-helm-chart-{COMPONENTS['sloth'].version}"
+
+
+def test_sloth_crd_is_applied_by_the_program_and_skipped_by_its_release() -> None:
+    result = render("dev", "aws")
+    (crd_file,) = [r for r in result.resources if r["type"] == CONFIG_FILE]
+    (release,) = [
+        r for r in result.resources if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["chart"] == "sloth"
+    ]
+    assert f"sloth-helm-chart-{COMPONENTS['sloth'].version}/" in crd_file["inputs"]["file"]
+    assert release["inputs"]["skipCrds"] is True and crd_file["urn"] in release["dependencies"]
+
+
+def test_slos_wait_for_the_sloth_crd_the_program_applies() -> None:
+    result = render("dev", "aws")
+    (crd_file,) = [r["urn"] for r in result.resources if r["type"] == CONFIG_FILE]
+    slos = [r for r in result.resources if r["type"].endswith("PrometheusServiceLevel")]
+    assert slos and all(crd_file in s["dependencies"] for s in slos)
+
+
+def test_sloth_bump_moves_its_crd_in_the_same_change_and_replaces_nothing(tmp_path: Path) -> None:
+    p = plan(render("dev", "aws"), render_with("dev", tmp_path, {"charts": {"sloth": {"version": "0.17.0"}}}, "aws"))
+    changed = {p.after[u]["type"]: props for u, props in p.updated.items()}
+    assert changed == {"kubernetes:helm.sh/v3:Release": ["version"], CONFIG_FILE: ["file"]}
+    (crd_file,) = [u for u in p.updated if p.after[u]["type"] == CONFIG_FILE]
+    assert "sloth-helm-chart-0.17.0/" in p.after[crd_file]["inputs"]["file"]
+    assert p.replaced == {} and p.created == {} and p.deleted == {} and unsafe_removals(p) == []

@@ -307,3 +307,32 @@ def test_a_gateway_api_certificate_a_cert_manager_certificate_issues_counts_as_e
         "spec": {"secretName": "site-tls"},
     }
     assert wiring.check(_platform(_api_gateway("site-tls"), certificate)) == []
+
+
+# --- CRDs the program applies from a chart's source ----------------------------------------------
+
+
+def _config_file(url: str) -> dict[str, Any]:
+    return {"type": "kubernetes:yaml/v2:ConfigFile", "name": "crds", "inputs": {"file": url}}
+
+
+def test_a_chart_crd_file_is_read_from_the_archive_of_the_version_its_url_names():
+    from components.catalogue import CHART_CRD_FILES
+    from store_platform_tools.verify.fullrender import config_file_objects
+
+    url = CHART_CRD_FILES["sloth"].url_at(CATALOGUE["sloth"].version)
+    (crd,) = config_file_objects([_config_file(url)], chart_archives())
+    assert crd.kind == "CustomResourceDefinition" and crd.name == "prometheusservicelevels.sloth.slok.dev"
+
+
+def test_a_config_file_verify_cannot_read_offline_is_refused(tmp_path):
+    from store_platform_tools.verify.fullrender import UnknownManifestSource, config_file_objects
+
+    with pytest.raises(UnknownManifestSource, match="CHART_CRD_FILES"):
+        config_file_objects([_config_file("https://example.com/crds.yaml")], tmp_path)
+
+
+def test_the_platform_as_it_will_run_has_the_sloth_crd_once():
+    platform = full_platform("dev", "aws")
+    crds = [o for o in platform.objects.of_kind("CustomResourceDefinition") if o.name.endswith("sloth.slok.dev")]
+    assert [o.source for o in crds] == ["configfile store-observability-sloth-crds"]

@@ -115,6 +115,18 @@ class Placement:
     tolerations: list[dict[str, str]]
 
 
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """A metrics Service of an add-on the cluster layer installs (Karpenter on EKS). The cluster
+    layer installs before the monitoring CRDs, so its charts cannot render their own ServiceMonitor;
+    observability declares one per target once the CRDs are in."""
+
+    name: str
+    namespace: str
+    selector: dict[str, str]  # the Service's labels
+    port: str  # the Service port's name
+
+
 class ClusterInfo(ABC):
     """A cluster ready for add-ons, whichever cloud (or none) built it."""
 
@@ -133,6 +145,8 @@ class ClusterInfo(ABC):
     # Namespaces the cluster layer itself installs into (Karpenter on EKS): Security gives them
     # default-deny and the flow table's openings like every other namespace.
     namespaces: Mapping[str, k8s.core.v1.Namespace] = MappingProxyType({})
+    # Metrics of those add-ons that Prometheus scrapes.
+    scrape_targets: Sequence[ScrapeTarget] = ()
 
     @abstractmethod
     def workload_identity(

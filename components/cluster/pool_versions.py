@@ -56,6 +56,8 @@ REPLACED_BY: dict[str, tuple[Forcing, ...]] = {
         Forcing("nodeConfig.metadata", _GKE_NODE_CONFIG),
         Forcing("nodeConfig.shieldedInstanceConfig", _GKE_NODE_CONFIG),
     ),
+    # The system and workloads pools (components/cluster/aks/node_pools.py). The bootstrap pool in
+    # the ManagedCluster never changes these: they are ignored there after creation.
     "azure-native:containerservice:AgentPool": (
         Forcing("agentPoolName", "https://learn.microsoft.com/rest/api/aks/agent-pools/create-or-update"),
         Forcing("vmSize", _AKS_RESIZE),

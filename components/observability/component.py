@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..addresses import MONITORING_AGENTS_NAMESPACE, MONITORING_NAMESPACE
+from ..catalogue import crd_file_url
 from ..cluster import Bucket, BucketReadWrite, ClusterInfo, ServiceAccountRef
 from ..config import PlatformConfig, Secrets
 from ..kube import helm_release, namespace
@@ -131,6 +132,13 @@ class Observability(pulumi.ComponentResource):
         )
         self._traces(name, config, cluster, monitoring, agents, crds)
 
+        # Sloth's chart keeps its CRD in crds/, which Helm never upgrades: the program applies it
+        # from the chart's source at the pinned version instead, so a Sloth bump upgrades it.
+        sloth_crds = k8s.yaml.v2.ConfigFile(
+            f"{name}-sloth-crds",
+            file=crd_file_url("sloth", config),
+            opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
+        )
         sloth = helm_release(
             f"{name}-sloth",
             "sloth",
@@ -139,7 +147,8 @@ class Observability(pulumi.ComponentResource):
             namespace=monitoring,
             values=slo.sloth_values(config),
             parent=self,
-            depends_on=crds,
+            depends_on=[*crds, sloth_crds],
+            skip_crds=True,
         )
         metrics = request_metrics(config.mesh.provider)
         for service in config.services:
@@ -150,7 +159,28 @@ class Observability(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=service, namespace=services_namespace.metadata.name),
                 spec=slo.service_level_spec(config, service, metrics),
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=cluster.provider, depends_on=[sloth, services_namespace]
+                    parent=self, provider=cluster.provider, depends_on=[sloth_crds, sloth, services_namespace]
+                ),
+            )
+        # The cluster layer's own add-ons (Karpenter on EKS), installed before the monitoring CRDs.
+        for target in cluster.scrape_targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-monitor-{target.name}",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace),
+                spec={
+                    "selector": {"matchLabels": target.selector},
+                    "namespaceSelector": {"matchNames": [target.namespace]},
+                    "endpoints": [{"port": target.port, "path": "/metrics"}],
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=cluster.provider,
+                    depends_on=[
+                        *crds,
+                        *([cluster.namespaces[target.namespace]] if target.namespace in cluster.namespaces else []),
+                    ],
                 ),
             )
         for board_name, board in dashboards.all_dashboards(metrics).items():

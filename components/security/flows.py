@@ -158,6 +158,7 @@ SCRAPED: tuple[tuple[str, tuple[Port, ...], Callable[[PlatformConfig], bool]], .
     (EXTERNAL_SECRETS_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
     (FALCO_NAMESPACE, (("TCP", 8765),), lambda _: True),
     (GATEKEEPER_NAMESPACE, (("TCP", "metrics"),), lambda _: True),
+    (KARPENTER_NAMESPACE, (("TCP", "http-metrics"),), lambda config: config.cloud == "aws"),
     (ISTIO_NAMESPACE, (("TCP", "http-monitoring"),), lambda config: _istio(config)),
     (LINKERD_NAMESPACE, (("TCP", "admin-http"), ("TCP", "linkerd-admin")), lambda config: _linkerd(config)),
     (SERVICES_NAMESPACE, (("TCP", "metrics"), ("TCP", "http-envoy-prom")), lambda config: _istio(config)),

@@ -3,7 +3,9 @@
 Each `kubernetes:helm.sh/v3:Release` in the render is rendered from its chart archive through the
 real Helm engine (helm-python), with exactly the values the program passes, as `helm install`
 would: values checked against the chart's schema, CRDs from `crds/` included unless skipped,
-test hooks left out, namespaced objects placed in the release namespace.
+test hooks left out, namespaced objects placed in the release namespace. Each
+`kubernetes:yaml/v2:ConfigFile` applying a chart's CRDs from its upstream source
+(catalogue.CHART_CRD_FILES) gets the same file from the pinned chart's archive.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import Any
 
 import yaml
 
+from components.catalogue import CATALOGUE, CHART_CRD_FILES
+
 from .charts import require_archive
 from .cluster_baseline import baseline_objects
 from .objects import KubeObject, default_namespaces
 from .operators import operator_services
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
 _TEST_HOOKS = {"test", "test-success", "test-failure"}
 
 
@@ -71,6 +76,46 @@ def releases_of(resources: Iterable[dict[str, Any]]) -> list[Release]:
             )
         )
     return out
+
+
+class UnknownManifestSource(ValueError):
+    """A ConfigFile whose file is not a chart CRD file the catalogue knows: verify cannot read it offline."""
+
+
+def _version_in(url: str, template: str) -> str | None:
+    head, _, tail = template.partition("{version}")
+    if url.startswith(head) and url.endswith(tail) and len(url) > len(head) + len(tail):
+        version = url[len(head) : len(url) - len(tail)]
+        return version if "/" not in version else None
+    return None
+
+
+def config_file_objects(resources: Iterable[dict[str, Any]], charts_dir: Path) -> list[KubeObject]:
+    """What each ConfigFile applies, read offline: a chart CRD file (CHART_CRD_FILES) comes from the
+    archive of the chart version its URL names, the same file upstream tagged with that release."""
+    import helm_python
+
+    objects: list[KubeObject] = []
+    for r in resources:
+        if r["type"] != CONFIG_FILE_TYPE:
+            continue
+        url = r["inputs"]["file"]
+        found = [(crd, v) for crd in CHART_CRD_FILES.values() if (v := _version_in(url, crd.url)) is not None]
+        if not found:
+            raise UnknownManifestSource(
+                f"ConfigFile {r['name']}: {url} is no chart CRD file in components/catalogue.py CHART_CRD_FILES; "
+                "verify reads only those offline"
+            )
+        crd, version = found[0]
+        chart = helm_python.Chart.load(require_archive(charts_dir, CATALOGUE[crd.component].chart, version))
+        files = [f for f in chart.crds if f["filename"].endswith("/" + crd.path)]
+        if not files:
+            raise UnknownManifestSource(
+                f"ConfigFile {r['name']}: {crd.path} is not in the {crd.component} {version} chart"
+            )
+        for f in files:
+            objects += parse_manifests(f["data"], f"configfile {r['name']}", crd.path)
+    return objects
 
 
 def render_release(release: Release, charts_dir: Path) -> list[KubeObject]:
@@ -128,7 +173,7 @@ def full_render(
     from .services import render_services
 
     program = [KubeObject(obj, "program", "") for obj in program_objects]
-    objects = list(program)
+    objects = list(program) + config_file_objects(resources, charts_dir)
     refused: list[HelmRefused] = []
     for release in releases_of(resources):
         try:

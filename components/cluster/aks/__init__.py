@@ -1,5 +1,5 @@
 """An AKS cluster: VNet and subnets, the control plane (Entra ID + Azure RBAC, KMS, workload
-identity), a system and a workload pool over three zones, and the facilities add-ons ask for.
+identity), a bootstrap, a system and a workload pool over three zones, and the facilities add-ons ask for.
 
 Modules: azure.py (provider, names, roles), network.py, control_plane.py, node_pools.py,
 kubeconfig.py, facilities.py."""
@@ -21,7 +21,7 @@ from .azure import AzureScope
 from .control_plane import build_control_plane, build_key_vault
 from .kubeconfig import endpoint_of, kubeconfig
 from .network import build_network
-from .node_pools import SYSTEM_PLACEMENT, pool_settings, workload_pool_name
+from .node_pools import SYSTEM_PLACEMENT, pool_settings, system_pool_name, workload_pool_name
 
 STORAGE_CLASS = "store-platform-encrypted"
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
@@ -59,6 +59,18 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
         self._key_vault = build_key_vault(name, config, self._azure, self)
         control = build_control_plane(name, config, self._azure, self._network, self._key_vault, self)
         cluster = control.cluster
+        system = config.cluster.node_pools.system
+        system_pool = containerservice.AgentPool(  # where istiod, the gateways and Vault run
+            f"{name}-system-pool",
+            # Versioned like the workloads pool: a VM size, disk or zone change creates the new
+            # System-mode pool, then drains and deletes the old one; the bootstrap pool in the
+            # cluster resource keeps a system node up throughout (pool_versions.py).
+            agent_pool_name=system_pool_name(system),
+            resource_name_=cluster.name,
+            resource_group_name=resource_group.name,
+            **pool_settings("system", system, config, self._network.system_subnet.id, tags),
+            opts=self._azure.options(self, ignore_changes=["count"]),
+        )
         workloads = config.cluster.node_pools.workloads
         containerservice.AgentPool(  # the services' pool: nothing on the platform waits for it
             f"{name}-workload-pool",
@@ -94,9 +106,10 @@ class AksCluster(pulumi.ComponentResource, ClusterInfo):
         storage_class = self._storage_class(name, config, depends_on=[cluster, control.deployer_access])
         self.storage_class = STORAGE_CLASS
         self.system_placement = SYSTEM_PLACEMENT
-        # Add-ons run on the system pool, part of the cluster resource; the workloads pool is the
-        # services' and may still be coming up while they install.
-        self.ready = [cluster, control.deployer_access, storage_class]
+        # Add-ons run on the system pools (the bootstrap one in the cluster resource and the
+        # versioned one); the workloads pool is the services' and may still be coming up while
+        # they install.
+        self.ready = [cluster, system_pool, control.deployer_access, storage_class]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def _storage_class(

@@ -1,5 +1,5 @@
 """The AKS control plane: its identity, the Key Vault key that encrypts Secrets in etcd, the
-managed cluster with its system pool, and the deployer's access to the Kubernetes API.
+managed cluster with its bootstrap pool, and the deployer's access to the Kubernetes API.
 
 Hardening follows the Azure security baseline for AKS
 (https://learn.microsoft.com/security/benchmark/azure/baselines/azure-kubernetes-service-aks-security-baseline)
@@ -18,7 +18,7 @@ from ...config.access import Principal, admins, public_cidrs
 from ...config.clouds import AKS_DNS_SERVICE_IP, AKS_POD_CIDR, AKS_SERVICE_CIDR
 from .azure import AKS_RBAC_CLUSTER_ADMIN, KEY_VAULT_CRYPTO_USER, NETWORK_CONTRIBUTOR, PRINCIPAL_TYPES, AzureScope
 from .network import Network
-from .node_pools import pool_settings
+from .node_pools import BOOTSTRAP_FROZEN, BOOTSTRAP_POOL, bootstrap_settings
 
 
 @dataclass(frozen=True)
@@ -178,9 +178,12 @@ def build_control_plane(
             upgrade_channel=containerservice.UpgradeChannel.PATCH,
             node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NODE_IMAGE,
         ),
+        # AKS needs a system pool at creation; the versioned system pool (its own AgentPool) is
+        # the one config changes move. Only the bootstrap pool is listed here, ever: AKS refuses
+        # a managed-cluster update that adds or removes a pool, and leaves unlisted pools alone.
         agent_pool_profiles=[
             containerservice.ManagedClusterAgentPoolProfileArgs(
-                name="system", **pool_settings("system", system, config, net.system_subnet.id, azure.tags)
+                name=BOOTSTRAP_POOL, **bootstrap_settings(system, config, net.system_subnet.id, azure.tags)
             )
         ],
         tags=azure.tags,
@@ -188,8 +191,9 @@ def build_control_plane(
             parent,
             protect=azure.protect,
             depends_on=[kms_access, network_access],
-            # The autoscaler owns the node count once the pool exists.
-            ignore_changes=["agentPoolProfiles[0].count"],
+            # The bootstrap pool keeps what it was created with (AKS cannot change its VM size,
+            # disk or zones); only its Kubernetes version follows the cluster.
+            ignore_changes=[f"agentPoolProfiles[0].{prop}" for prop in BOOTSTRAP_FROZEN],
         ),
     )
     _maintenance_windows(name, azure, cluster, parent)

@@ -1,5 +1,5 @@
-"""Node pool settings shared by the system pool (declared inside the cluster: AKS needs one at
-creation) and the workload pool (its own AgentPool resource)."""
+"""Node pool settings shared by the bootstrap pool (declared inside the cluster: AKS needs a system
+pool at creation), the system pool and the workload pool (each its own versioned AgentPool)."""
 
 from __future__ import annotations
 
@@ -26,10 +26,47 @@ SYSTEM_PLACEMENT = Placement(
 )
 
 
+# The pool declared inside the ManagedCluster. AKS cannot change its VM size, disk or zones, and
+# adding or removing a pool through the cluster resource is refused, so it keeps what it was
+# created with (its Kubernetes version follows the cluster); the system pool proper is the
+# versioned AgentPool beside it. Its properties frozen after creation (ignoreChanges):
+BOOTSTRAP_POOL = "system"
+BOOTSTRAP_FROZEN = (
+    "vmSize",
+    "osDiskSizeGB",
+    "osDiskType",
+    "availabilityZones",
+    "vnetSubnetID",
+    "enableAutoScaling",
+    "count",
+    "minCount",
+    "maxCount",
+    "nodeLabels",
+    "nodeTaints",
+)
+
+
 def workload_pool_name(pool: NodePool) -> str:
     """`wl<version>` (AKS: at most 12 lowercase letters and digits), the version over the settings
     AKS cannot change on an existing pool."""
-    version = pool_version(
+    return f"wl{_create_only_version(pool)}"
+
+
+def system_pool_name(pool: NodePool) -> str:
+    """`sys<version>`, versioned like the workload pool (never `system`, the bootstrap pool's name)."""
+    return f"sys{_create_only_version(pool)}"
+
+
+def bootstrap_settings(
+    system: NodePool, config: PlatformConfig, subnet_id: pulumi.Input[str], tags: dict[str, str]
+) -> dict[str, Any]:
+    """The bootstrap pool at creation: the system pool's shape and placement, one node (the
+    versioned system pool carries the system pool's `min`/`max`)."""
+    return pool_settings("system", system, config, subnet_id, tags) | {"min_count": 1, "max_count": 1, "count": 1}
+
+
+def _create_only_version(pool: NodePool) -> str:
+    return pool_version(
         {
             "vmSize": pool.instance_type,
             "osDiskSizeGB": pool.disk_gb,
@@ -37,7 +74,6 @@ def workload_pool_name(pool: NodePool) -> str:
             "availabilityZones": ZONES,
         }
     )
-    return f"wl{version}"
 
 
 def pool_settings(

@@ -35,6 +35,7 @@ from ..info import (
 from . import facilities
 from .addons import STORAGE_CLASS, build_networking_addons, build_scheduled_addons, build_storage_class
 from .control_plane import build_control_plane
+from .karpenter import SCRAPE_TARGET as KARPENTER_SCRAPE_TARGET
 from .karpenter import build_karpenter
 from .network import build_network
 from .node_pools import build_node_pools
@@ -109,6 +110,7 @@ class EksCluster(pulumi.ComponentResource, ClusterInfo):
             self._opts(self),
         )
         self.namespaces = {KARPENTER_NAMESPACE: karpenter.namespace}
+        self.scrape_targets = [KARPENTER_SCRAPE_TARGET]
         self.register_outputs({"name": self.name, "oidcIssuer": self.oidc_issuer})
 
     def _opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:

@@ -38,7 +38,7 @@ from ...config import PlatformConfig
 from ...config.model import NodePool
 from ...kube import MANAGED_BY, helm_release, namespace
 from ...tags import standard_tags
-from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT, ClusterInfo, Placement, ServiceAccountRef
+from ..info import SYSTEM_POOL_LABEL, SYSTEM_POOL_TAINT, ClusterInfo, Placement, ScrapeTarget, ServiceAccountRef
 from .iam import (
     IRSA_ANNOTATION,
     MANAGED_POLICY,
@@ -55,6 +55,16 @@ SERVICE_ACCOUNT = ServiceAccountRef(KARPENTER_NAMESPACE, "karpenter")
 # replaces its nodes one at a time.
 BOTTLEROCKET_ALIAS = "bottlerocket@v1.51.0"
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
+
+
+# The controller's metrics Service (the chart's `http-metrics` port, 8080), selected by the chart's
+# selector labels for the release `karpenter` (kube.helm_release names a release after its add-on).
+SCRAPE_TARGET = ScrapeTarget(
+    name="karpenter",
+    namespace=KARPENTER_NAMESPACE,
+    selector={"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"},
+    port="http-metrics",
+)
 
 
 @dataclass(frozen=True)
@@ -219,7 +229,8 @@ def karpenter_values(
         "nodeSelector": {"kubernetes.io/os": "linux", **placement.node_selector},
         "tolerations": placement.tolerations,
         # Off: the chart renders its ServiceMonitor only if the monitoring API is already served,
-        # and the cluster layer installs before observability; scraping it is future work.
+        # and the cluster layer installs before observability. Observability declares it instead
+        # (SCRAPE_TARGET, through ClusterInfo.scrape_targets), so it exists from the first `up`.
         "serviceMonitor": {"enabled": False},
         "controller": {
             "resources": {
